@@ -1,0 +1,24 @@
+"""Errors kg reports to users: each names the file (and line) it is about."""
+
+from __future__ import annotations
+
+
+class KgError(Exception):
+    """Base of every error kg raises on purpose; the CLI prints it on one line."""
+
+
+class InputError(KgError):
+    """A post (or path) that cannot be read or holds no entries."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path, self.message, self.line = str(path), message, line
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class QueryError(KgError):
+    """A SPARQL query or named-query parameter that cannot be run."""
+
+
+class StoreError(KgError):
+    """A graph store that is missing, locked or unreadable."""
