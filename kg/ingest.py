@@ -134,4 +134,7 @@ def read_posts(paths: Iterable[str | Path]) -> Iterator[Post]:
 def sample_paths() -> list[Path]:
     """The sample posts that ship with kg (written for kg about real papers)."""
     root = files("kg") / "samples"
-    return sorted(Path(str(f)) for f in root.iterdir() if f.name.endswith(POST_SUFFIXES))
+    return sorted(
+        Path(str(f)) for f in root.iterdir()
+        if f.name.endswith(POST_SUFFIXES) and not f.name.startswith("README")
+    )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
 
 from kg.errors import InputError
-from kg.ingest import Post
+from kg.ingest import Post, read_posts
 from kg.venues import Venue, find_venue
 
-__all__ = ["Entry", "parse_post", "clean_markup"]
+__all__ = ["Entry", "parse_post", "parse_paths", "clean_markup"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def clean_markup(line: str) -> str:
     line = _IMAGE.sub("", line)
     line = _LINK.sub(lambda m: m.group(1) or m.group(2), line)
     line = line.replace("**", "").replace("\\#", "#").replace("\\*", "*").replace("\\_", "_")
-    return line.strip()
+    return re.sub(r"[ \t]{2,}", " ", line).strip()
 
 
 def _recommender(line: str) -> re.Match[str] | None:
@@ -302,3 +304,8 @@ def parse_post(post: Post) -> tuple[Entry, ...]:
     if not entries:
         raise InputError(post.path, "no paper entries found (no '**@user 推荐**' or '■ 论文 |' blocks)")
     return tuple(entries)
+
+
+def parse_paths(paths: Iterable[str | Path]) -> list[tuple[Post, tuple[Entry, ...]]]:
+    """Read and parse every post under ``paths``; the first bad post raises :class:`InputError`."""
+    return [(post, parse_post(post)) for post in read_posts(paths)]

@@ -11,7 +11,7 @@ from typing import Any
 from kg.link import paper_iri, venue_iri
 from kg.parse import Entry
 
-__all__ = ["entry_record", "paper_fallback"]
+__all__ = ["entry_record", "entries_table", "paper_fallback"]
 
 
 def paper_fallback(entry: Entry) -> str:
@@ -51,3 +51,15 @@ def entry_record(entry: Entry) -> dict[str, Any]:
         "text": entry.text,
         "mentions": [],
     }
+
+
+def entries_table(entries: list[Entry]) -> str:
+    """Entries as an aligned table for people (post, position, venue, code, recommender, paper)."""
+    from kg.query import Result, format_result
+
+    rows = tuple(
+        (e.post, e.position, e.venue.label if e.venue else "", len(e.code), e.recommender or "",
+         e.title or e.paper_url or "")
+        for e in entries
+    )
+    return format_result(Result(("post", "entry", "venue", "code", "recommender", "paper"), rows), "table")
