@@ -1,0 +1,279 @@
+"""Turn posts and their entries into RDF: one named graph per post (see schema/README.md).
+
+>>> from kg.ingest import Post
+>>> post = Post("p/001_x.txt", "001_x.txt", "", "utf-8", "0" * 64, None, None, None)
+>>> ds = build_dataset([(post, ())])
+>>> str(graph_iri("001_x.txt")) in {str(g.identifier) for g in ds.graphs()}
+True
+>>> dump_trig(ds) == dump_trig(build_dataset([(post, ())]))
+True
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+from urllib.parse import quote
+
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV, SDO, SKOS, NamespaceManager
+
+from kg.ingest import Post
+from kg.link import (
+    ID, KG, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_iri, paper_key, post_iri,
+    topic_iri, user_iri, venue_iri,
+)
+from kg.parse import Entry
+from kg.records import paper_fallback
+from kg.venues import Venue
+
+__all__ = [
+    "PREFIXES", "TOPIC_SCHEME", "has_cjk", "web_iri", "post_graph", "build_dataset", "dump_trig",
+]
+
+PREFIXES: dict[str, str] = {
+    "dcterms": str(DCTERMS), "id": str(ID), "kg": str(KG), "org": str(ORG), "owl": str(OWL),
+    "prov": str(PROV), "rdf": str(RDF), "rdfs": str(RDFS), "schema": str(SDO),
+    "skos": str(SKOS), "xsd": str(XSD),
+}
+"""Prefixes bound in every dataset and declared at the top of every TriG dump."""
+
+TOPIC_SCHEME = ID["scheme/topics"]
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+# characters an IRI may not hold as written (RDF IRIREF); percent-encoded by web_iri
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds a CJK ideograph.
+
+    >>> has_cjk("知识图谱"), has_cjk("Knowledge Graph")
+    (True, False)
+    """
+    return bool(_CJK.search(text))
+
+
+def web_iri(url: str) -> URIRef:
+    """A link as an absolute IRI: as written, with characters IRIs forbid percent-encoded.
+
+    >>> str(web_iri("https://github.com/a/b c")), str(web_iri("github.com/a/b"))
+    ('https://github.com/a/b%20c', 'http://github.com/a/b')
+    """
+    url = url.strip()
+    if not _SCHEME.match(url):
+        url = "http://" + url
+    return URIRef(_IRI_BAD.sub(lambda m: quote(m.group(0), safe=""), url))
+
+
+def _label(text: str) -> Literal:
+    return Literal(text, lang="zh" if has_cjk(text) else "en")
+
+
+def _post_triples(g: Graph, post: Post) -> None:
+    node = post_iri(post.name)
+    g.add((node, RDF.type, PROV.Entity))
+    g.add((node, RDF.type, KG.Post))
+    if post.title:
+        g.add((node, DCTERMS.title, Literal(post.title)))
+    if post.published is not None:
+        g.add((node, DCTERMS.date, Literal(post.published, datatype=XSD.dateTime)))
+    if post.number is not None:
+        g.add((node, KG.paperDailyNumber, Literal(post.number, datatype=XSD.integer)))
+    g.add((node, KG.sourceFile, Literal(post.name)))
+    g.add((node, KG.sha256, Literal(post.sha256)))
+
+
+def _venue_triples(g: Graph, venue: Venue) -> URIRef:
+    """Describe the venue's series (and edition when it has a year); return what a paper cites."""
+    series = venue_iri(venue.series)
+    g.add((series, RDF.type, SDO.Event))
+    g.add((series, RDF.type, KG.VenueSeries))
+    g.add((series, RDFS.label, Literal(venue.series)))
+    g.add((series, SKOS.prefLabel, Literal(venue.series, lang="en")))
+    if not venue.year:
+        return series
+    edition = venue_iri(venue.series, venue.year)
+    g.add((edition, RDF.type, SDO.Event))
+    g.add((edition, RDF.type, KG.VenueEdition))
+    g.add((edition, RDFS.label, Literal(venue.label)))
+    g.add((edition, SKOS.prefLabel, Literal(venue.label, lang="en")))
+    g.add((edition, SDO.superEvent, series))
+    g.add((edition, KG.year, Literal(venue.year, datatype=XSD.integer)))
+    return edition
+
+
+def _topic_triples(g: Graph, label: str) -> URIRef:
+    topic = topic_iri(label)
+    g.add((topic, RDF.type, SKOS.Concept))
+    g.add((topic, SKOS.inScheme, TOPIC_SCHEME))
+    g.add((topic, SKOS.prefLabel, _label(label)))
+    g.add((TOPIC_SCHEME, RDF.type, SKOS.ConceptScheme))
+    g.add((TOPIC_SCHEME, SKOS.prefLabel, Literal("PaperWeekly topics", lang="en")))
+    return topic
+
+
+def _paper_triples(g: Graph, entry: Entry) -> URIRef:
+    paper = paper_iri(entry.paper_url, fallback=paper_fallback(entry))
+    g.add((paper, RDF.type, SDO.ScholarlyArticle))
+    if entry.paper_url:
+        g.add((paper, SDO.url, web_iri(canonical_paper_url(entry.paper_url))))
+        key = paper_key(entry.paper_url) or ""
+        if key.startswith("pw"):
+            g.add((paper, KG.paperweeklyId, Literal(key[2:])))
+    if entry.title:
+        g.add((paper, DCTERMS.title, Literal(entry.title)))
+    for label in entry.topics:
+        if label.strip():
+            g.add((paper, DCTERMS.subject, _topic_triples(g, label.strip())))
+    if entry.venue is not None:
+        g.add((paper, KG.venue, _venue_triples(g, entry.venue)))
+        if entry.venue.status:
+            g.add((paper, KG.venueStatus, Literal(entry.venue.status)))
+    for url in entry.code:
+        code = code_iri(url)
+        g.add((code, RDF.type, SDO.SoftwareSourceCode))
+        g.add((code, SDO.codeRepository, web_iri(url)))
+        g.add((paper, KG.code, code))
+    for url in entry.dataset_links:
+        g.add((paper, KG.datasetLink, web_iri(url)))
+    return paper
+
+
+def _entry_triples(g: Graph, post: Post, entry: Entry) -> None:
+    node = entry_iri(post.name, entry.position)
+    g.add((node, RDF.type, KG.Entry))
+    g.add((node, KG.position, Literal(entry.position, datatype=XSD.integer)))
+    g.add((node, KG.inPost, post_iri(post.name)))
+    g.add((node, SDO.about, _paper_triples(g, entry)))
+    if entry.recommender:
+        user = user_iri(entry.recommender)
+        g.add((user, RDF.type, SDO.Person))
+        g.add((user, RDF.type, KG.CommunityUser))
+        g.add((user, SDO.name, Literal(entry.recommender)))
+        g.add((user, RDFS.label, Literal(entry.recommender)))
+        g.add((node, KG.recommendedBy, user))
+    if entry.section:
+        g.add((node, KG.section, Literal(entry.section, lang="zh")))
+    if entry.text:
+        g.add((node, KG.summary, Literal(entry.text, lang="zh")))
+    g.add((node, KG.line, Literal(entry.line, datatype=XSD.integer)))
+    g.add((node, KG.kind, Literal(entry.kind)))
+
+
+def post_graph(post: Post, entries: Sequence[Entry]) -> Graph:
+    """Every triple one post contributes (its named graph's content), no blank nodes.
+
+    >>> from kg.ingest import Post
+    >>> post = Post("001_x.txt", "001_x.txt", "", "utf-8", "ab" * 32, "PaperDaily", None, 7)
+    >>> len(post_graph(post, ()))
+    6
+    """
+    g = Graph(bind_namespaces="none")
+    _post_triples(g, post)
+    for entry in entries:
+        _entry_triples(g, post, entry)
+    return g
+
+
+def build_dataset(items: Iterable[tuple[Post, Sequence[Entry]]]) -> Dataset:
+    """A dataset with one named graph ``graph_iri(post.name)`` per post; a post given again
+    replaces its earlier graph.
+
+    >>> from kg.ingest import Post
+    >>> post = Post("001_x.txt", "001_x.txt", "", "utf-8", "ab" * 32, None, None, None)
+    >>> len(build_dataset([(post, ())]).graph(graph_iri("001_x.txt")))
+    4
+    """
+    ds = Dataset()
+    ds.namespace_manager = NamespaceManager(ds, bind_namespaces="none")
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns)
+    for post, entries in items:
+        name = graph_iri(post.name)
+        ds.remove_graph(name)
+        named = ds.graph(name)
+        for triple in post_graph(post, entries):
+            named.add(triple)
+    return ds
+
+
+# ---------------------------------------------------------------- canonical TriG
+
+_PN_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_STRING_BAD = re.compile(r'[\\"\x00-\x1f\x7f]')
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DEFAULT = "urn:x-rdflib:default"
+
+
+def _iri(term: URIRef) -> str:
+    text = str(term)
+    if _IRI_BAD.search(text):
+        raise ValueError(f"not a valid IRI for TriG: {text!r}")
+    for prefix, ns in PREFIXES.items():
+        if prefix != "id" and text.startswith(ns) and _PN_LOCAL.fullmatch(text[len(ns):]):
+            return f"{prefix}:{text[len(ns):]}"
+    return f"<{text}>"
+
+
+def _string(text: str) -> str:
+    return '"' + _STRING_BAD.sub(lambda m: _ESCAPES.get(m.group(0), f"\\u{ord(m.group(0)):04X}"),
+                                 text) + '"'
+
+
+def _term(term: object) -> str:
+    if isinstance(term, URIRef):
+        return _iri(term)
+    if isinstance(term, Literal):
+        if term.language:
+            return f"{_string(str(term))}@{term.language}"
+        if term.datatype == XSD.integer and _INTEGER.fullmatch(str(term)):
+            return str(term)
+        if term.datatype and term.datatype != XSD.string:
+            return f"{_string(str(term))}^^{_iri(term.datatype)}"
+        return _string(str(term))
+    if isinstance(term, BNode):
+        raise ValueError("blank nodes are not allowed in the kg graph (determinism)")
+    raise TypeError(f"cannot write {term!r} as TriG")
+
+
+def _sort_key(term: object) -> tuple[int, str, str, str]:
+    if isinstance(term, Literal):
+        return (1, str(term), str(term.datatype or ""), term.language or "")
+    return (0, str(term), "", "")
+
+
+def _block(graph: Graph, indent: str) -> list[str]:
+    """Turtle statements for ``graph``: subjects sorted, rdf:type first, objects sorted."""
+    lines: list[str] = []
+    for s in sorted(set(graph.subjects(unique=True)), key=_sort_key):
+        preds = sorted(set(graph.predicates(s, unique=True)), key=lambda p: (p != RDF.type, str(p)))
+        parts = []
+        for p in preds:
+            objs = ", ".join(_term(o) for o in sorted(set(graph.objects(s, p)), key=_sort_key))
+            parts.append(("a" if p == RDF.type else _term(p)) + " " + objs)
+        lines.append(f"{indent}{_term(s)} " + f" ;\n{indent}    ".join(parts) + " .")
+    return lines
+
+
+def dump_trig(ds: Dataset) -> bytes:
+    """Canonical UTF-8 TriG: fixed prefixes, graphs sorted by IRI, sorted statements.
+
+    The same quads give the same bytes whatever order they were added in.
+
+    >>> dump_trig(Dataset()).decode().splitlines()[0]
+    '@prefix dcterms: <http://purl.org/dc/terms/> .'
+    """
+    out = [f"@prefix {p}: <{ns}> ." for p, ns in sorted(PREFIXES.items())]
+    graphs = sorted(ds.graphs(), key=lambda g: str(g.identifier))
+    for g in graphs:
+        if str(g.identifier) == _DEFAULT and len(g):
+            out += ["", *_block(g, "")]
+    for g in graphs:
+        if str(g.identifier) != _DEFAULT and len(g):
+            if not isinstance(g.identifier, URIRef):
+                raise ValueError(f"named graph without an IRI: {g.identifier!r}")
+            out += ["", f"{_iri(g.identifier)} {{", *_block(g, "    "), "}"]
+    return ("\n".join(out) + "\n").encode("utf-8")
