@@ -10,7 +10,7 @@ import click
 
 from kg.errors import KgError
 
-OUT_HELP = "Output folder of `kg build` (default: outputs)."
+OUT_HELP = "Output folder of `kg build`."
 FORMATS = ("table", "csv", "tsv", "json")
 
 
