@@ -4,8 +4,15 @@ Parameters are bound as RDF terms (Oxigraph substitutions), never pasted into qu
 
 >>> sorted(named_queries())
 ['papers', 'papers-with-code', 'topics', 'venues']
->>> run_named(open_store(), "papers-with-code", venue="AAAI 2019")  # doctest: +SKIP
-Result(columns=('paper', 'title', 'venue_label', 'code'), rows=(...))
+>>> import tempfile
+>>> from pathlib import Path
+>>> from kg.build import build
+>>> from kg.ingest import sample_paths
+>>> from kg.store import open_store
+>>> out = Path(tempfile.mkdtemp()); _ = build(sample_paths(), out)
+>>> result = run_named(open_store(out), "papers-with-code", venue="AAAI 2019")
+>>> result.columns, result.rows[0][0]
+(('paper', 'title', 'venue_label', 'code'), 'https://www.paperweekly.site/papers/90011')
 """
 
 from __future__ import annotations
@@ -160,7 +167,10 @@ def run_query(store: ox.Store, sparql: str, bindings: Mapping[str, Any] | None =
     ``bindings`` maps variable names to RDF terms (pyoxigraph or rdflib) or plain values; each
     variable must be in the SELECT clause.
 
-    >>> run_query(store, "SELECT ?n WHERE { ?p dcterms:title ?n }", {"p": URIRef(iri)})  # doctest: +SKIP
+    >>> store = ox.Store()
+    >>> store.add(ox.Quad(ox.NamedNode("urn:p"), ox.NamedNode("urn:title"), ox.Literal("Mask R-CNN")))
+    >>> run_query(store, "SELECT ?p ?t WHERE { ?p <urn:title> ?t }", {"p": ox.NamedNode("urn:p")}).rows
+    (('urn:p', 'Mask R-CNN'),)
     """
     substitutions = {ox.Variable(k): _term(v) for k, v in (bindings or {}).items()}
     try:
@@ -186,8 +196,8 @@ def run_named(store: ox.Store, name: str, **params: str | None) -> Result:
 
     Columns named after a parameter are dropped (they are in the SELECT only to be bound).
 
-    >>> run_named(store, "papers-with-code", venue="ACL 2018").rows[0][0]  # doctest: +SKIP
-    'https://www.paperweekly.site/papers/2459'
+    Example: ``run_named(open_store(Path("outputs")), "papers-with-code", venue="ACL 2018")``
+    (a run on the samples is in the module docstring).
     """
     queries = named_queries()
     if name not in queries:
