@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from kg.graph import build_dataset, dump_trig
-from kg.link import paper_iri
 from kg.parse import parse_paths
-from kg.records import paper_fallback
 from kg.store import write_outputs
 
 __all__ = ["BuildReport", "build"]
@@ -45,7 +43,7 @@ def build(paths: Iterable[str | Path], out_dir: Path) -> BuildReport:
     parsed = parse_paths(paths)
     dataset = build_dataset(parsed)
     write_outputs(dump_trig(dataset), out_dir)
-    papers = {paper_iri(e.paper_url, paper_fallback(e)) for _, entries in parsed for e in entries}
+    papers = {e.paper_iri for _, entries in parsed for e in entries}
     return BuildReport(
         posts=len(parsed),
         entries=sum(len(entries) for _, entries in parsed),

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from kg.errors import KgError
+from kg.store import DUMP_FILE, STORE_DIR
 
 OUT_HELP = "Output folder of `kg build`."
 FORMATS = ("table", "csv", "tsv", "json")
@@ -82,7 +83,7 @@ def build(paths: tuple[Path, ...], samples: bool, out: Path) -> None:
 
     r = run_build(_post_paths(paths, samples), out)
     click.echo(f"built {r.posts} posts, {r.entries} entries, {r.papers} papers, {r.quads} quads "
-               f"in {r.seconds:.2f}s → {r.out_dir / 'store'}, {r.out_dir / 'graph.trig'}")
+               f"in {r.seconds:.2f}s → {r.out_dir / STORE_DIR}, {r.out_dir / DUMP_FILE}")
 
 
 @cli.command()
@@ -195,8 +196,8 @@ def validate(out: Path) -> None:
     report = validate_outputs(out)
     if not report.conforms:
         click.echo(report.text)
-        raise click.ClickException(f"{len(report.errors)} SHACL violations in {out / 'graph.trig'}")
-    click.echo(f"{out / 'graph.trig'} conforms to the kg shapes")
+        raise click.ClickException(f"{len(report.errors)} SHACL violations in {out / DUMP_FILE}")
+    click.echo(f"{out / DUMP_FILE} conforms to the kg shapes")
 
 
 def main() -> None:

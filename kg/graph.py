@@ -20,11 +20,10 @@ from rdflib.namespace import DCTERMS, ORG, PROV, SDO, SKOS, NamespaceManager
 
 from kg.ingest import Post
 from kg.link import (
-    ID, KG, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_iri, paper_key, post_iri,
+    ID, KG, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_key, post_iri,
     topic_iri, user_iri, venue_iri,
 )
 from kg.parse import Entry
-from kg.records import paper_fallback
 from kg.venues import Venue
 
 __all__ = [
@@ -115,7 +114,7 @@ def _topic_triples(g: Graph, label: str) -> URIRef:
 
 
 def _paper_triples(g: Graph, entry: Entry) -> URIRef:
-    paper = paper_iri(entry.paper_url, fallback=paper_fallback(entry))
+    paper = entry.paper_iri
     g.add((paper, RDF.type, SDO.ScholarlyArticle))
     if entry.paper_url:
         g.add((paper, SDO.url, web_iri(canonical_paper_url(entry.paper_url))))

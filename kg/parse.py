@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from rdflib import URIRef
+
 from kg.errors import InputError
 from kg.ingest import Post, read_posts
+from kg.link import paper_iri
 from kg.venues import Venue, find_venue
 
 __all__ = ["Entry", "parse_post", "parse_paths", "clean_markup"]
@@ -38,6 +41,11 @@ class Entry:
     code: tuple[str, ...]
     dataset_links: tuple[str, ...]
     venue: Venue | None
+
+    @property
+    def paper_iri(self) -> URIRef:
+        """The paper's node: from its link, or from post and position when it has none."""
+        return paper_iri(self.paper_url, fallback=f"{self.post}#{self.position}")
 
 
 # --- line shapes ------------------------------------------------------------------------------

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg.link import paper_iri, venue_iri
+from kg.link import venue_iri
 from kg.parse import Entry
 
-__all__ = ["entry_record", "entries_table", "paper_fallback"]
-
-
-def paper_fallback(entry: Entry) -> str:
-    """The key of a paper that has no link: its post and position."""
-    return f"{entry.post}#{entry.position}"
+__all__ = ["entry_record", "entries_table"]
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
@@ -35,7 +30,7 @@ def entry_record(entry: Entry) -> dict[str, Any]:
         "kind": entry.kind,
         "line": entry.line,
         "paper": {
-            "iri": str(paper_iri(entry.paper_url, paper_fallback(entry))),
+            "iri": str(entry.paper_iri),
             "url": entry.paper_url,
             "title": entry.title,
         },

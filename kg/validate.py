@@ -19,6 +19,7 @@ from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace
 from rdflib.term import Node
 
 from kg.errors import StoreError
+from kg.store import DUMP_FILE
 
 __all__ = [
     "Violation", "Report", "load_shapes", "load_ontology", "union_graph", "validate", "validate_outputs",
@@ -143,7 +144,7 @@ def validate_outputs(out_dir: str | Path) -> Report:
     Traceback (most recent call last):
     kg.errors.StoreError: /nonexistent/graph.trig: no graph dump here; run `kg build` first
     """
-    path = Path(out_dir) / "graph.trig"
+    path = Path(out_dir) / DUMP_FILE
     if not path.is_file():
         raise StoreError(f"{path}: no graph dump here; run `kg build` first")
     ds = Dataset()
