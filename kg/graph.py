@@ -15,9 +15,13 @@ import re
 from typing import Iterable, Sequence
 from urllib.parse import quote
 
-from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
+from decimal import Decimal
+
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SDO, SKOS, NamespaceManager
 
+from kg.extract import RULES, Mention, extract_entry
+from kg.gazetteer import Entity, gazetteer
 from kg.ingest import Post
 from kg.link import (
     ID, KG, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_key, post_iri,
@@ -27,17 +31,28 @@ from kg.parse import Entry
 from kg.venues import Venue
 
 __all__ = [
-    "PREFIXES", "TOPIC_SCHEME", "has_cjk", "web_iri", "post_graph", "build_dataset", "dump_trig",
+    "OA", "PREFIXES", "TOPIC_SCHEME", "SCHEMES", "FACT_PREDICATE", "has_cjk", "web_iri", "post_graph", "build_dataset", "dump_trig",
 ]
 
+OA = Namespace("http://www.w3.org/ns/oa#")
+"""W3C Web Annotation vocabulary (evidence for extracted facts)."""
+
 PREFIXES: dict[str, str] = {
-    "dcterms": str(DCTERMS), "id": str(ID), "kg": str(KG), "org": str(ORG), "owl": str(OWL),
+    "dcterms": str(DCTERMS), "id": str(ID), "kg": str(KG), "oa": str(OA), "org": str(ORG), "owl": str(OWL),
     "prov": str(PROV), "rdf": str(RDF), "rdfs": str(RDFS), "schema": str(SDO),
     "skos": str(SKOS), "xsd": str(XSD),
 }
 """Prefixes bound in every dataset and declared at the top of every TriG dump."""
 
 TOPIC_SCHEME = ID["scheme/topics"]
+SCHEMES = {"method": (ID["scheme/methods"], KG.Method, "Methods"),
+           "task": (ID["scheme/tasks"], KG.Task, "Tasks"),
+           "metric": (ID["scheme/metrics"], KG.Metric, "Metrics")}
+"""Concept scheme, class and scheme label of the entity types that are SKOS concepts."""
+
+FACT_PREDICATE = {"institution": SDO.sourceOrganization, "dataset": KG.usesDataset,
+                  "task": KG.addressesTask, "metric": KG.reportsMetric, "person": KG.mentionsPerson}
+"""Paper → entity predicate of each mention type (methods: kg:proposesMethod / kg:usesMethod)."""
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -140,12 +155,85 @@ def _paper_triples(g: Graph, entry: Entry) -> URIRef:
     return paper
 
 
+def _entity_triples(g: Graph, ent: Entity) -> URIRef:
+    """Describe an extracted entity: types, labels in both languages, parent organisation."""
+    node = ent.iri
+    if ent.type == "institution":
+        g.add((node, RDF.type, ORG.Organization))
+        g.add((node, RDF.type, SDO.Organization))
+        if ent.parent and (parent := gazetteer().get("institution", ent.parent)):
+            g.add((node, ORG.subOrganizationOf, _entity_triples(g, parent)))
+    elif ent.type == "dataset":
+        g.add((node, RDF.type, SDO.Dataset))
+    elif ent.type == "person":
+        g.add((node, RDF.type, SDO.Person))
+        g.add((node, SDO.name, Literal(ent.label)))
+    else:
+        scheme, cls, title = SCHEMES[ent.type]
+        g.add((node, RDF.type, cls))
+        g.add((node, RDF.type, SKOS.Concept))
+        g.add((node, SKOS.inScheme, scheme))
+        g.add((scheme, RDF.type, SKOS.ConceptScheme))
+        g.add((scheme, SKOS.prefLabel, Literal(title, lang="en")))
+    g.add((node, RDFS.label, Literal(ent.label)))
+    if ent.en:
+        g.add((node, SKOS.prefLabel, Literal(ent.en, lang="en")))
+    if ent.zh:
+        g.add((node, SKOS.prefLabel, Literal(ent.zh, lang="zh")))
+    for alias in ent.aliases:
+        g.add((node, SKOS.altLabel, _label(alias)))
+    return node
+
+
+def _fact_triples(g: Graph, post: Post, entry: Entry, paper: URIRef, m: Mention) -> None:
+    """The fact a mention supports, and its evidence as a W3C Web Annotation."""
+    obj = _entity_triples(g, m.entity)
+    if m.type == "method":
+        pred = KG.proposesMethod if m.role == "proposed" else KG.usesMethod
+    else:
+        pred = FACT_PREDICATE[m.type]
+    g.add((paper, pred, obj))
+    entry_node = entry_iri(post.name, entry.position)
+    ev = URIRef(f"{entry_node}/evidence/{m.type}-{m.start}")
+    target, quote, position = (URIRef(f"{ev}#{x}") for x in ("target", "quote", "position"))
+    rule = ID[f"rule/{m.rule}"]
+    for t in (OA.Annotation, RDF.Statement):
+        g.add((ev, RDF.type, t))
+    g.add((ev, RDF.subject, paper))
+    g.add((ev, RDF.predicate, pred))
+    g.add((ev, RDF.object, obj))
+    g.add((ev, OA.hasBody, obj))
+    g.add((ev, OA.motivatedBy, OA.identifying))
+    g.add((ev, OA.hasTarget, target))
+    g.add((ev, PROV.wasGeneratedBy, rule))
+    g.add((ev, PROV.hadPrimarySource, post_iri(post.name)))
+    g.add((ev, KG.confidence, Literal(Decimal(f"{m.confidence:.2f}"), datatype=XSD.decimal)))
+    g.add((target, RDF.type, OA.SpecificResource))
+    g.add((target, OA.hasSource, entry_node))
+    g.add((target, OA.hasSelector, quote))
+    g.add((target, OA.hasSelector, position))
+    g.add((quote, RDF.type, OA.TextQuoteSelector))
+    g.add((quote, OA.exact, Literal(m.text)))
+    g.add((quote, OA.prefix, Literal(entry.text[max(0, m.start - 12):m.start])))
+    g.add((quote, OA.suffix, Literal(entry.text[m.end:m.end + 12])))
+    g.add((position, RDF.type, OA.TextPositionSelector))
+    g.add((position, OA.start, Literal(m.start, datatype=XSD.nonNegativeInteger)))
+    g.add((position, OA.end, Literal(m.end, datatype=XSD.nonNegativeInteger)))
+    g.add((rule, RDF.type, PROV.Activity))
+    g.add((rule, RDF.type, KG.Rule))
+    g.add((rule, RDFS.label, Literal(m.rule)))
+    g.add((rule, RDFS.comment, Literal(RULES[m.rule], lang="en")))
+
+
 def _entry_triples(g: Graph, post: Post, entry: Entry) -> None:
     node = entry_iri(post.name, entry.position)
+    paper = _paper_triples(g, entry)
     g.add((node, RDF.type, KG.Entry))
     g.add((node, KG.position, Literal(entry.position, datatype=XSD.integer)))
     g.add((node, KG.inPost, post_iri(post.name)))
-    g.add((node, SDO.about, _paper_triples(g, entry)))
+    g.add((node, SDO.about, paper))
+    for m in extract_entry(entry):
+        _fact_triples(g, post, entry, paper, m)
     if entry.recommender:
         user = user_iri(entry.recommender)
         g.add((user, RDF.type, SDO.Person))

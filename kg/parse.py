@@ -37,7 +37,7 @@ class Entry:
     recommender: str | None
     topics: tuple[str, ...]
     section: str | None
-    text: str  # the entry's prose, markup removed; mention offsets index into it
+    text: str  # title line (when there is one) and prose, markup removed; mention offsets index into it
     code: tuple[str, ...]
     dataset_links: tuple[str, ...]
     venue: Venue | None
@@ -155,7 +155,8 @@ def _digest_entries(post: Post, lines: _Lines) -> list[Entry]:
         topics, body_start = _topics_after(lines, r, stop)
         links, body_stop, prev_end = _links_block(lines, body_start, stop)
         section = next((sections[i] for i in sorted(sections, reverse=True) if i < r), None)
-        text = lines.prose(body_start, body_stop)
+        summary = lines.prose(body_start, body_stop)
+        text = "\n".join(t for t in (title, summary) if t)
         entries.append(Entry(
             source=post.path, post=post.name, position=len(entries) + 1, kind="digest",
             line=(title_line if title_line is not None else r) + 1,
@@ -163,7 +164,7 @@ def _digest_entries(post: Post, lines: _Lines) -> list[Entry]:
             recommender=_recommender(lines.bare[r]).group("user").strip(),
             topics=topics, section=section, text=text,
             code=tuple(links["code"]), dataset_links=tuple(links["dataset"]),
-            venue=find_venue(text, title or ""),
+            venue=find_venue(summary, title or ""),
         ))
     return entries
 
@@ -267,7 +268,7 @@ def _note_entries(post: Post, lines: _Lines) -> list[Entry]:
         writer = next((i for i in range(head, min(lines.end, head + 40)) if _WRITER_BLOCK.match(lines.bare[i])), None)
         if writer is None:
             return []
-        text = lines.prose(head, lines.end)
+        text = "\n".join(t for t in (post.title, lines.prose(head, lines.end)) if t)
         venue = find_venue(post.title or "", text)
         user = intro_user.group("user") if intro_user else None
         return [Entry(post.path, post.name, 1, "note", writer + 1, None, None, user, (), None, text,
@@ -280,17 +281,41 @@ def _note_entries(post: Post, lines: _Lines) -> list[Entry]:
             stop = _section_above(lines, stop, after)[1]
         intro = lines.prose(head, section_line) if len(blocks) == 1 else ""
         body = lines.prose(after, stop)
-        text = "\n".join(t for t in (intro, body) if t)
+        headline = post.title if len(blocks) == 1 else None
+        authors = _paper_authors(fields.get("作者", []), intro_user.group("user") if intro_user else None)
+        title = clean_markup(fields["论文"][0]) if fields.get("论文") else None
+        text = "\n".join(t for t in (headline, title, authors, intro, body) if t)
         paper = next((u for v in fields.get("链接", []) for u in _urls(v)), None)
         code = [u for v in fields.get("源码", []) + fields.get("代码", []) for u in _urls(v)]
         code += [u for u in _code_urls(lines, after, stop) if u not in code]
         author = (fields.get("作者") or [None])[0]
         user = intro_user.group("user") if intro_user and len(blocks) == 1 else author
-        title = clean_markup(fields["论文"][0]) if fields.get("论文") else None
         venue = find_venue(post.title or "", intro, body) if len(blocks) == 1 else find_venue(body)
         entries.append(Entry(post.path, post.name, k + 1, "note", start + 1, paper, title or None,
                              user or None, (), section, text, tuple(code), (), venue))
     return entries
+
+
+_NAME = re.compile(r"[A-Z][\w'.\-]*(?: [A-Z][\w'.\-]*){1,3}")
+
+
+def _paper_authors(values: list[str], writer: str | None) -> str | None:
+    """The ``■ 作者`` line as "作者 | …" when it lists the paper's authors, not the note writer.
+
+    >>> _paper_authors(["Rishi Sharma / Shane Barratt"], "TwistedW")
+    '作者 | Rishi Sharma / Shane Barratt'
+    >>> _paper_authors(["britin"], "britin") is None, _paper_authors(["Gapeng"], None) is None
+    (True, True)
+    """
+    if not values:
+        return None
+    value = clean_markup(values[0]).strip()
+    names = [n.strip() for n in re.split(r"[/,，;；、]", value) if n.strip()]
+    if not names or (writer and value.casefold() == writer.casefold()):
+        return None
+    if not all(_NAME.fullmatch(n) for n in names):
+        return None
+    return f"作者 | {value}"
 
 
 def _code_urls(lines: _Lines, start: int, stop: int) -> list[str]:

@@ -1,21 +1,33 @@
 """Entries as JSON records: the format ``kg extract --format jsonl`` prints.
 
-The format is specified in ``shared/eval/README.md``; ``mentions`` is filled by the
-extraction stage once it exists and is an empty list until then.
+The format is specified in ``shared/eval/README.md``; ``mentions`` are the extractor's
+(``kg.extract``), each with its span in ``text``, the entity it was linked to, the rule that found
+it and a confidence.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
+from kg.extract import Mention, extract_entry
 from kg.link import venue_iri
 from kg.parse import Entry
 
-__all__ = ["entry_record", "entries_table"]
+__all__ = ["mention_record", "entry_record", "entries_table"]
 
 
-def entry_record(entry: Entry) -> dict[str, Any]:
-    """One entry as a JSON-ready dict.
+def mention_record(m: Mention) -> dict[str, Any]:
+    """One mention as in ``shared/eval/README.md`` (plus ``rule`` and, for methods, ``role``)."""
+    rec: dict[str, Any] = {"type": m.type, "text": m.text, "start": m.start, "end": m.end,
+                           "iri": str(m.iri), "label": m.label, "confidence": m.confidence,
+                           "rule": m.rule}
+    if m.role:
+        rec["role"] = m.role
+    return rec
+
+
+def entry_record(entry: Entry, mentions: Sequence[Mention] | None = None) -> dict[str, Any]:
+    """One entry as a JSON-ready dict; ``mentions`` are extracted when not given.
 
     >>> from kg.ingest import read_post, sample_paths
     >>> from kg.parse import parse_post
@@ -44,7 +56,8 @@ def entry_record(entry: Entry) -> dict[str, Any]:
         "code": list(entry.code),
         "dataset_links": list(entry.dataset_links),
         "text": entry.text,
-        "mentions": [],
+        "mentions": [mention_record(m) for m in
+                     (extract_entry(entry) if mentions is None else mentions)],
     }
 
 

@@ -67,7 +67,12 @@ def test_extract_jsonl_fields(tmp_path):
                               "url": "https://www.paperweekly.site/papers/2654",
                               "title": "Gradient Harmonized Single-stage Detector"}
     assert first["venue"]["iri"] == "https://w3id.org/paperweekly-kg/id/venue/aaai-2019"
-    assert first["mentions"] == [] and first["recommender"] == "alice"
+    assert first["recommender"] == "alice"
+    [m] = first["mentions"]
+    assert (m["type"], m["text"], m["start"], m["end"], m["label"]) == (
+        "institution", "香港中文大学", 45, 51, "The Chinese University of Hong Kong")
+    assert first["text"][m["start"]:m["end"]] == m["text"]
+    assert m["iri"] == "https://w3id.org/paperweekly-kg/id/org/the-chinese-university-of-hong-kong"
 
 
 def test_extract_table():

@@ -20,7 +20,8 @@ def test_digest_fixture_entries():
     assert first.paper_url == "https://www.paperweekly.site/papers/2654"
     assert first.code == ("https://github.com/libuyu/GHM_Detection",)
     assert first.venue.label == "AAAI 2019"
-    assert first.text == "本文是香港中文大学发表于 AAAI 2019 的工作，论文提出梯度均衡机制。"
+    assert first.text == ("Gradient Harmonized Single-stage Detector\n"
+                          "本文是香港中文大学发表于 AAAI 2019 的工作，论文提出梯度均衡机制。")
     assert first.line == 11
     assert second.title is None and second.recommender == "bob"
     assert second.topics == ("Text Classification", "Word Embeddings")

@@ -1,0 +1,653 @@
+"""Mentions of institutions, datasets, methods, tasks, metrics and people in an entry's text.
+
+The extractor is a spaCy pipeline (``spacy.blank("zh")``, nothing downloaded) built from
+registered parts:
+
+- ``kg.segmenter.v1``, the tokenizer: one Aho-Corasick pass over the text finds every gazetteer
+  spelling; jieba segments only the Chinese runs where a boundary must be decided (a short
+  Chinese alias, or a name before 大学/科技/团队/老师…); every other run is cut at the hits'
+  edges and kept whole. This is what keeps the pipeline fast: jieba on all the text would cost
+  twenty times the scan.
+- components ``kg_gazetteer`` (hits that respect word boundaries: "ACL" never inside "ACLU",
+  清华 never inside a longer word), ``kg_patterns`` (organisations no gazetteer lists,
+  "X 数据集", acronyms defined in brackets, names the paper 提出, CamelCase model names,
+  people before 老师/教授/团队, author lists), ``kg_affiliation`` (the templates these posts
+  use: "本文是 A 和 B 发表于 V 的工作", "本文来自 A", "A 与 B 联合发表于", "来自 A 的论文",
+  "A 团队"), and ``kg_resolve`` (one reading per stretch of text, institutions only where the
+  text says the paper comes from them, methods "proposed" or "used"). The result is
+  ``doc.spans["kg"]`` (label = type, kb_id = entity IRI) and ``doc._.kg_mentions``.
+
+>>> m = extract_text("本文是清华大学和 Vision Semantics 发表于 CVPR 2018 的工作，提出了 CPN。")
+>>> [(x.type, x.text, x.label) for x in m if x.type == "institution"]
+[('institution', '清华大学', 'Tsinghua University'), ('institution', 'Vision Semantics', 'Vision Semantics')]
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Iterable, Sequence
+
+import ahocorasick
+import jieba
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from kg.gazetteer import TYPES, Entity, gazetteer, norm, unknown_entity
+from kg.parse import Entry
+
+__all__ = ["Mention", "make_nlp", "nlp", "extract_text", "extract_entry", "extract_entries", "RULES"]
+
+jieba.setLogLevel(60)
+
+RULES: dict[str, str] = {
+    "gazetteer": "a spelling listed in the packaged gazetteer of its type",
+    "affiliation-template": "a name inside an affiliation sentence (本文是 A 和 B 发表于…, 本文来自 A, 来自 A 的论文, A 团队)",
+    "org-pattern": "an organisation name by its form (…大学, …研究院, …实验室, …科技, … Lab, … Research, University of …)",
+    "dataset-pattern": "a name next to 数据集/dataset/corpus",
+    "acronym-definition": "a full name with its acronym in brackets",
+    "proposed-name": "a model name the paper 提出 (proposes)",
+    "model-name": "a CamelCase or …Net/…GAN model name, or a name before 模型/网络/算法",
+    "person-pattern": "a name before 老师/教授/团队/等人, or in an author list",
+}
+"""The rules that produce mentions, with what each looks for (the graph's id:rule/… nodes)."""
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_IS_CJK = re.compile(f"[{_CJK}]")
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_CJK_RUN = re.compile(f"[{_CJK}]{{2,}}")
+_WS = re.compile(r"\s+")
+_URL = re.compile(r"(?:https?://|www\.)[^\s，。）)]+|\b[\w.-]+\.(?:com|org|net|io|cn)/\S*", re.I)
+_ORG_SUFFIX_ZH = "大学|学院|研究院|研究所|实验室|科技|公司|集团|研究中心"
+_PERSON_CUE = "老师|教授|团队|课题组|研究组|组(?=[和与及共的，。在发])|等人|院士|博士"
+_NEEDS_JIEBA = re.compile(f"{_ORG_SUFFIX_ZH}|{_PERSON_CUE}|任务|问题")
+_STOP_LEFT = set("是和与及跟同由自在从于对被为了的、把将其该这此由向给让与或及并")
+_STOP_WORDS = {"本文", "论文", "文章", "工作", "来自", "以及", "联合", "共同", "提出", "发表", "我们",
+               "作者", "一种", "一个", "这篇", "该文", "基于", "利用", "使用", "通过", "其中", "就是"}
+
+with resources.files("kg").joinpath("resources/chinese_surnames.txt").open(encoding="utf-8") as _f:
+    _SURNAMES = frozenset(w for ln in _f if not ln.startswith("#") for w in ln.split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One mention: ``text == entry_text[start:end]``, linked to ``entity``."""
+
+    type: str
+    text: str
+    start: int
+    end: int
+    entity: Entity
+    rule: str
+    confidence: float
+    role: str | None = None  # methods: "proposed" or "used"
+
+    @property
+    def iri(self):
+        return self.entity.iri
+
+    @property
+    def label(self) -> str:
+        return self.entity.label
+
+
+@dataclass
+class _Cand:
+    type: str
+    start: int
+    end: int
+    entity: Entity | None
+    rule: str
+    confidence: float
+    role: str | None = None
+    options: tuple[Entity, ...] = ()  # other readings of the same text (another type)
+
+
+# ---------------------------------------------------------------- the automaton
+
+@dataclass
+class _Scanner:
+    automaton: ahocorasick.Automaton
+    jieba: jieba.Tokenizer
+    short_zh: frozenset[str] = field(default_factory=frozenset)
+
+
+def _scan_key(text: str) -> str:
+    return _WS.sub("", text.translate(_FULLWIDTH)).lower()
+
+
+@cache
+def _scanner() -> _Scanner:
+    g = gazetteer()
+    auto = ahocorasick.Automaton()
+    by_key: dict[str, list[tuple[Entity, str]]] = {}
+    for spelling, ent in g.terms():
+        key = _scan_key(spelling)
+        if len(key) < 2 and not _IS_CJK.search(key):
+            continue
+        by_key.setdefault(key, []).append((ent, spelling))
+    short = set()
+    for key, ents in by_key.items():
+        auto.add_word(key, (key, tuple(ents)))
+        if _IS_CJK.search(key) and len(key) <= 2:
+            short.add(key)
+    auto.make_automaton()
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    for key, ents in by_key.items():
+        if _IS_CJK.fullmatch(key[0]) and all(_IS_CJK.fullmatch(c) for c in key):
+            tok.add_word(key, 20000)
+    return _Scanner(auto, tok, frozenset(short))
+
+
+def _strip_map(text: str) -> tuple[str, list[int], list[int]]:
+    """Scan text (fullwidth folded, lower case, no whitespace) and how to map offsets back."""
+    pos: list[int] = []
+    cum: list[int] = []
+    removed = 0
+    for m in _WS.finditer(text):
+        pos.append(m.start() - removed)
+        removed += m.end() - m.start()
+        cum.append(removed)
+    return _WS.sub("", text.translate(_FULLWIDTH)).lower(), pos, cum
+
+
+def _orig(c: int, pos: list[int], cum: list[int]) -> int:
+    k = bisect.bisect_right(pos, c)
+    return c + (cum[k - 1] if k else 0)
+
+
+def _ascii_edge(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _hits(text: str) -> list[tuple[int, int, str, tuple[tuple[Entity, str], ...]]]:
+    """Gazetteer hits (start, end, key, readings) that respect ASCII word boundaries and case."""
+    sc = _scanner()
+    stripped, pos, cum = _strip_map(text)
+    out = []
+    n = len(text)
+    urls = [(m.start(), m.end()) for m in _URL.finditer(text)]
+    for end_c, (key, ents) in sc.automaton.iter(stripped):
+        start_c = end_c - len(key) + 1
+        s, e = _orig(start_c, pos, cum), _orig(end_c, pos, cum) + 1
+        if _ascii_edge(key[0]) and s > 0 and _ascii_edge(text[s - 1]):
+            continue
+        if _ascii_edge(key[-1]) and e < n and _ascii_edge(text[e]):
+            continue
+        written = text[s:e]
+        if "\n" in written or (urls and any(a <= s < b for a, b in urls)):
+            continue
+        keep = []
+        for ent, spelling in ents:
+            # short all-ASCII spellings (acronyms) must match case exactly: "MI" is not "mi"
+            if spelling.isascii() and len(spelling.replace(" ", "")) <= 5 and any(c.isupper() for c in spelling):
+                if written.replace(" ", "") != spelling.replace(" ", ""):
+                    continue
+            keep.append((ent, spelling))
+        if keep:
+            out.append((s, e, key, tuple(keep)))
+    return out
+
+
+# ---------------------------------------------------------------- tokenizer
+
+class Segmenter:
+    """jieba where a boundary must be decided, cuts at gazetteer hits elsewhere.
+
+    Tokens are coarse on purpose: between two hit edges the text stays one token (it may hold
+    spaces), so a Doc over a long note costs a few hundred tokens, not tens of thousands.
+    ``doc.text`` is always exactly the input text.
+    """
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+
+    def __call__(self, text: str) -> Doc:
+        sc = _scanner()
+        hits = _hits(text)
+        cuts = {0, len(text)}
+        for h in hits:
+            cuts.add(h[0])
+            cuts.add(h[1])
+        short = [h[0] for h in hits if h[2] in sc.short_zh]
+        for m in _CJK_RUN.finditer(text):
+            a, b = m.start(), m.end()
+            if _NEEDS_JIEBA.search(m.group()) or any(a <= x < b for x in short):
+                cuts.add(a)
+                cuts.add(b)
+                x = a
+                for w in sc.jieba.cut(m.group(), HMM=True):
+                    x += len(w)
+                    cuts.add(x)
+        edges = sorted(cuts)
+        words = [text[x:y] for x, y in zip(edges, edges[1:]) if y > x]
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
+        doc.user_data["kg_hits"] = hits
+        doc.user_data["kg_bounds"] = set(edges)
+        return doc
+
+    def to_bytes(self, **kw):
+        return b""
+
+    def from_bytes(self, data, **kw):
+        return self
+
+    def to_disk(self, path, **kw):
+        pass
+
+    def from_disk(self, path, **kw):
+        return self
+
+
+@spacy.registry.tokenizers("kg.segmenter.v1")
+def _create_segmenter():
+    def create(nlp):
+        return Segmenter(nlp.vocab)
+    return create
+
+
+if not Doc.has_extension("kg_candidates"):
+    Doc.set_extension("kg_candidates", default=None)
+    Doc.set_extension("kg_mentions", default=None)
+
+
+def _cands(doc: Doc) -> list[_Cand]:
+    if doc._.kg_candidates is None:
+        doc._.kg_candidates = []
+    return doc._.kg_candidates
+
+
+def _boundaries(doc: Doc) -> set[int]:
+    """Character offsets where a token starts or ends."""
+    return doc.user_data["kg_bounds"]
+
+
+# ---------------------------------------------------------------- components
+
+@Language.component("kg_gazetteer")
+def gazetteer_component(doc: Doc) -> Doc:
+    """Gazetteer hits, leftmost-longest, Chinese ones on word boundaries."""
+    text = doc.text
+    hits = sorted(doc.user_data.get("kg_hits", ()), key=lambda h: (h[0], -(h[1] - h[0])))
+    bounds = _boundaries(doc)
+    out = _cands(doc)
+    taken_until = -1
+    for s, e, key, ents in hits:
+        if s < taken_until:
+            continue
+        if _IS_CJK.match(key[0]) and len(key) <= 2 and (s not in bounds or e not in bounds):
+            continue  # 北大 inside 北大西洋
+        types = []
+        for ent, _ in ents:
+            if ent.type not in [t.type for t in types]:
+                types.append(ent)
+        first = types[0]
+        out.append(_Cand(first.type, s, e, first, "gazetteer", 0.9, options=tuple(types[1:])))
+        taken_until = e
+    return doc
+
+
+_DATASET_CUE = re.compile(r"数据集|数据库|语料库|语料|dataset|corpus|benchmark")
+_DATASET_NAME = re.compile(r"(?<![\w\-])(?P<n>[A-Za-z][\w\-\+\.]*(?:[ \-][A-Z0-9][\w\-\+\.]*){0,3})\s*$")
+_DATASET_BEFORE = re.compile(r"(?:数据集|dataset)\s*(?P<n>[A-Z][\w\-\+]*(?:[ \-][A-Z0-9][\w\-\+]*){0,2})")
+_ACRONYM = re.compile(r"[（(]\s*(?P<acr>[A-Z][A-Za-z0-9\-\+]{1,14})\s*[)）]")
+_FULL_NAME = re.compile(
+    rf"(?<![\w\-])(?P<full>[A-Za-z][\w\-\+]*(?:[ \-][A-Za-z][\w\-\+]*){{0,7}}|[{_CJK}A-Za-z\-]{{2,16}})\s*$")
+_PROPOSED = re.compile(
+    r"(?:提出|设计|引入|构建|开发)(?:了)?\s*(?:一种|一个|一套|新的|新型|全新的|名为|叫做|称为|叫|基于)*\s*"
+    r"(?P<n>[A-Za-z][\w\-\+]*(?:[ \-][A-Z][\w\-\+]*){0,5})"
+)
+_MODEL_CUE = re.compile(r"模型|网络|算法|框架|方法|机制|架构|模块|结构")
+_MODEL_NAME = re.compile(r"(?<![\w\-])(?P<n>[A-Za-z][\w\-\+]*)\s*$")
+
+
+def _name_before(cue: re.Pattern, name: re.Pattern, text: str, window: int):
+    """(name match, cue match) for each cue with a name right before it: the cue is found
+    first (a cheap scan), then the name is looked for in the few characters before it."""
+    for c in cue.finditer(text):
+        m = name.search(text, max(0, c.start() - window), c.start())
+        if m:
+            yield m, c
+_CAMEL = re.compile(r"(?<![\w\-])(?P<n>(?:[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|[A-Za-z]*(?:Net|GAN|RNN|CNN|LSTM|BERT|VAE|NN))(?:[\-\+]+[A-Za-z0-9]+)*)(?![\w\-])")
+_ORG_EN = re.compile(
+    r"(?<![\w])(?P<n>(?:University|Institute) of(?: [A-Z][\w\-]*)+|(?:[A-Z][\w&\.\-]*\s){1,4}(?:Research|Labs?|Laboratory|Institute|University|College|Group))(?![\w])"
+)
+_ORG_ZH = re.compile(rf"(?:{_ORG_SUFFIX_ZH})")
+_PERSON_ZH = re.compile(rf"(?P<n>[{_CJK}]{{2,3}}?)(?=(?:{_PERSON_CUE}))")
+_PERSON_EN = re.compile(r"(?P<n>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){1,2})\s*(?=团队|老师|教授|等人|组|博士|课题组)")
+_AUTHOR_LINE = re.compile(r"^作者\s*[|｜丨]\s*(?P<v>.+)$", re.M)
+_CITE = re.compile(r"(?P<n>[A-Z][a-z]+ [A-Z]{1,2})(?=\s*,\s*(?:[A-Z][a-z]+ [A-Z]{1,2}\b|et al))")
+
+_NOT_NAMES = frozenset(w.casefold() for w in (
+    "GitHub PyTorch TensorFlow Keras Caffe MXNet PaperWeekly PaperDaily ArXiv YouTube LaTeX OpenReview "
+    "JavaScript iPhone WeChat CSDN MacBook PowerPoint DeepMind OpenAI NVIDIA Google Microsoft "
+    "The This That These In On For We Our It State Art Poster Oral Workshop Best Paper Abstract "
+    "AI ML DL NLP CV IR RL GPU CPU TPU API URL SOTA PDF PPT QA NN DNN".split()))
+
+
+def _left_name(doc: Doc, end: int, max_chars: int = 10) -> int:
+    """Start of the Chinese name that ends at ``end``: back over tokens to a stop word."""
+    text = doc.text
+    i = doc.char_span(end - 1, end, alignment_mode="expand")
+    if i is None:
+        return end
+    tok = i[0].i
+    start = end
+    while tok >= 0:
+        t = doc[tok]
+        if t.idx >= end:
+            tok -= 1
+            continue
+        w = text[t.idx:min(t.idx + len(t.text), end)]
+        if not _IS_CJK.fullmatch(w[:1] or " ") or w in _STOP_WORDS or (len(w) == 1 and w in _STOP_LEFT):
+            break
+        if len(w) <= 3 and (cut := max(w.rfind(c) for c in _STOP_LEFT)) >= 0 and end - t.idx > len(w):
+            start = t.idx + cut + 1  # "组和" + 微软…: the name starts after 和
+            break
+        if end - t.idx > max_chars:
+            break
+        start = t.idx
+        tok -= 1
+    return start
+
+
+def _name_ok(name: str) -> bool:
+    n = name.strip()
+    return len(n) >= 2 and n.casefold() not in _NOT_NAMES and not n.isdigit()
+
+
+@Language.component("kg_patterns")
+def patterns_component(doc: Doc) -> Doc:
+    """Names by their form, for things no gazetteer lists."""
+    text = doc.text
+    out = _cands(doc)
+    g = gazetteer()
+
+    def add(type_, s, e, rule, conf, role=None):
+        while e > s and text[e - 1] in " -.":
+            e -= 1
+        name = text[s:e]
+        if not _name_ok(name):
+            return
+        ent = g.lookup(type_, name)
+        out.append(_Cand(type_, s, e, ent, rule, conf if ent is None else max(conf, 0.8), role))
+
+    for m in _ORG_EN.finditer(text):
+        add("institution", m.start("n"), m.end("n"), "org-pattern", 0.7)
+    for m in _ORG_ZH.finditer(text):
+        start = _left_name(doc, m.end())
+        if m.end() - start > len(m.group()) + 1:
+            add("institution", start, m.end(), "org-pattern", 0.7)
+    for m, _ in _name_before(_DATASET_CUE, _DATASET_NAME, text, 60):
+        add("dataset", m.start("n"), m.end("n"), "dataset-pattern", 0.75)
+    for m in _DATASET_BEFORE.finditer(text):
+        add("dataset", m.start("n"), m.end("n"), "dataset-pattern", 0.75)
+    for m, a in _name_before(_ACRONYM, _FULL_NAME, text, 80):
+        full = m.group("full")
+        fs = m.start("full")
+        if _IS_CJK.search(full):
+            # a Chinese full name: back to the start of the name
+            fs = _left_name(doc, m.end("full"), 16) if _IS_CJK.search(full[-1]) else m.start("full")
+        type_ = _kind_of(full)
+        if type_:
+            add(type_, fs, m.end("full"), "acronym-definition", 0.7)
+            add(type_, a.start("acr"), a.end("acr"), "acronym-definition", 0.7)
+    for m in _PROPOSED.finditer(text):
+        add("method", m.start("n"), m.end("n"), "proposed-name", 0.7, role="proposed")
+    for m, _ in _name_before(_MODEL_CUE, _MODEL_NAME, text, 30):
+        add("method", m.start("n"), m.end("n"), "model-name", 0.6)
+    for m in _CAMEL.finditer(text):
+        add("method", m.start("n"), m.end("n"), "model-name", 0.55)
+    for m in _PERSON_EN.finditer(text):
+        add("person", m.start("n"), m.end("n"), "person-pattern", 0.7)
+    for m in _PERSON_ZH.finditer(text):
+        name = m.group("n")
+        for cut in (0, 1):
+            cand = name[cut:]
+            if len(cand) >= 2 and (cand[0] in _SURNAMES or cand[:2] in _SURNAMES):
+                s = m.start("n") + cut
+                if s in _boundaries(doc):
+                    add("person", s, m.end("n"), "person-pattern", 0.6)
+                break
+    for m in _AUTHOR_LINE.finditer(text):
+        base = m.start("v")
+        for part in re.finditer(r"[^/,，;；、]+", m.group("v")):
+            name = part.group().strip()
+            if re.fullmatch(r"[A-Z][\w\-'.]*(?: [A-Z][\w\-'.]*){1,3}", name):
+                s = base + part.start() + part.group().index(name)
+                add("person", s, s + len(name), "person-pattern", 0.8)
+    title = (doc.user_data.get("kg_title") or "").casefold()
+    for m in _CITE.finditer(text):
+        # authors in a reference list, only in the reference to the paper itself
+        line = text[text.rfind("\n", 0, m.start()) + 1:text.find("\n", m.end()) % (len(text) + 1)]
+        if title and title[:40] in line.casefold():
+            add("person", m.start("n"), m.end("n"), "person-pattern", 0.6)
+    return doc
+
+
+_TASK_HEAD = re.compile(
+    r"(?:Recognition|Detection|Estimation|Translation|Classification|Segmentation|Answering|Parsing|"
+    r"Tagging|Labeling|Extraction|Summarization|Captioning|Retrieval|Prediction|Recommendation|"
+    r"Reasoning|Comprehension|Induction|Expansion|Completion|Inference|Filling|Counting|Tracking|"
+    r"Super-Resolution|Adaptation|Generation)s?$", re.I)
+_DATASET_HEAD = re.compile(r"(?:Dataset|Corpus|Benchmark|Treebank)s?$", re.I)
+_METRIC_HEAD = re.compile(r"(?:Score|Error|Accuracy|Rate|Similarity|Coefficient)$", re.I)
+
+
+def _kind_of(full: str) -> str | None:
+    """What a bracketed acronym names, from the head word of its full name."""
+    f = full.strip()
+    if _IS_CJK.search(f):
+        return "method" if re.search("(?:网络|模型|算法|方法|机制|模块|框架|损失)$", f) else "method"
+    if _DATASET_HEAD.search(f):
+        return "dataset"
+    if _METRIC_HEAD.search(f):
+        return "metric"
+    if _TASK_HEAD.search(f):
+        return "task"
+    if len(f.split()) == 1 and f.islower():
+        return None
+    return "method"
+
+
+# affiliation sentences: the stretch of text that says where the paper comes from.
+# Each template starts with a literal cue, so the regex engine skips straight to it.
+_AFFIL = [
+    re.compile(r"本文(?:是|为)?\s*(?:由)?\s*(?P<x>[^，。；！？\n]{2,90}?)\s*(?:联合|共同|合作)?\s*(?:发表|被\s*[A-Z]|投稿|完成|于\s*[A-Z]|在\s*[A-Z]|提出|推出|发布|的工作|之作)"),
+    re.compile(r"来自\s*(?P<x>[^，。；！？\n]{2,80}?)(?=\s*(?:[，。；！？\n,]|的|$))"),
+    re.compile(r"来自\s*(?P<x>[^。；！？\n]{2,90}?)\s*的(?:学者|研究者|研究人员|研究团队|团队|论文|工作|作者)"),
+    re.compile(r"由\s*(?P<x>[^，。；！？\n]{2,50}?)\s*(?:发布|推出|提出|开源|打造|联合|共同)"),
+    re.compile(r"(?:这是|本期推荐的是)\s*(?P<x>[^，。；！？\n]{2,40}?)\s*(?:在|投稿|发表)"),
+]
+# templates whose cue comes after the names: the names are the clause before the cue
+_TEAM_CUE = re.compile(r"(?:团队|课题组|老师组|研究组)(?=的|在|于|发表|提出|之作|最近|最新|开源|推出)")
+_LAUNCH_CUE = re.compile(r"(?:联合|共同)?(?:提出|推出|发布|开源|打造)")
+_CLAUSE_END = "，。；！？\n"
+_SENTENCE_END = "。！？\n：:"
+
+
+def _clause_before(text: str, pos: int, stops: str, limit: int) -> int:
+    """Start of the clause that ends at ``pos``: just after the last stop character."""
+    floor = max(0, pos - limit)
+    return max([text.rfind(c, floor, pos) for c in stops] + [floor - 1]) + 1
+
+
+def _affiliation_regions(text: str) -> list[tuple[int, int]]:
+    regions = [(m.start("x"), m.end("x")) for rx in _AFFIL for m in rx.finditer(text)]
+    for c in _TEAM_CUE.finditer(text):
+        a = _clause_before(text, c.start(), _CLAUSE_END, 50)
+        if c.start() - a >= 2:
+            regions.append((a, c.start()))
+    for c in _LAUNCH_CUE.finditer(text):
+        a = _clause_before(text, c.start(), _SENTENCE_END, 50)
+        seg = text[a:c.start()]
+        if len(seg.strip()) >= 2 and not any(ch in seg for ch in "，；"):
+            regions.append((a + len(seg) - len(seg.lstrip()), c.start()))
+    return regions
+
+
+_SPLIT = re.compile(r"\s*(?:、|，|,|&|和|与|及|以及|\band\b)\s*")
+_COMPARE = re.compile(r"(?:比|相比|优于|超过|超越|不同于|对比|击败)\s*$")
+
+
+@Language.component("kg_affiliation")
+def affiliation_component(doc: Doc) -> Doc:
+    """Affiliation sentences: mark where the text names the paper's organisations."""
+    text = doc.text
+    regions = _affiliation_regions(text)
+    doc.user_data["kg_affiliation"] = regions
+    out = _cands(doc)
+    # names inside a region that no gazetteer or pattern covers: organisations by position
+    covered = [(c.start, c.end) for c in out if c.type in ("institution", "person")]
+    for a, b in regions:
+        for part in _SPLIT.split(text[a:b]):
+            if not part:
+                continue
+            s = text.index(part, a)
+            e = s + len(part)
+            if any(cs < e and s < ce for cs, ce in covered):
+                continue
+            if re.fullmatch(r"[A-Z][\w\+\-\.&]*(?: [A-Z][\w\+\-\.&]*){0,4}", part) and _name_ok(part):
+                ent = gazetteer().lookup("institution", part) or unknown_entity("institution", part)
+                out.append(_Cand("institution", s, e, ent, "affiliation-template", 0.7))
+                covered.append((s, e))
+    return doc
+
+
+def _near_entity(type_: str, name: str) -> Entity | None:
+    """The one listed entity a long name misspells by a single character (斯坦福斯大学)."""
+    key = norm(name)
+    if type_ != "institution" or len(key) < 5:
+        return None
+    index = gazetteer().index[type_]
+    found = {e.id: e for k, e in index.items()
+             if abs(len(k) - len(key)) <= 1 and k[:2] == key[:2] and _one_edit(k, key)}
+    if len(found) == 1:
+        return next(iter(found.values()))
+    # a listed Chinese name with characters added (香港中文科技大学): the listed name that
+    # shares the longest beginning (at least four characters) and the same last two
+    best: dict[int, set] = {}
+    for k, e in index.items():
+        if _IS_CJK.match(k) and len(k) < len(key) and k[-2:] == key[-2:] and _subsequence(k, key):
+            p = len(os.path.commonprefix([k, key]))
+            if p >= 4:
+                best.setdefault(p, set()).add(e)
+    if best and len(top := best[max(best)]) == 1:
+        return next(iter(top))
+    return None
+
+
+def _subsequence(a: str, b: str) -> bool:
+    it = iter(b)
+    return all(c in it for c in a)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _before_person(chosen: list[_Cand], c: _Cand, text: str) -> bool:
+    """An organisation right before a researcher's name: 浙江大学 Deng Cai 老师, 北京大学孙栩老师组."""
+    return any(o.type == "person" and 0 <= o.start - c.end <= 1 and not text[c.end:o.start].strip()
+               for o in chosen)
+
+
+def _in(regions, s, e) -> bool:
+    return any(a <= s and e <= b for a, b in regions)
+
+
+@Language.component("kg_resolve")
+def resolve_component(doc: Doc) -> Doc:
+    """One reading per stretch of text; institutions only where the paper comes from them."""
+    text = doc.text
+    regions = doc.user_data.get("kg_affiliation", [])
+    kind = doc.user_data.get("kg_kind", "digest")
+    cands = sorted(_cands(doc), key=lambda c: (c.start, -(c.end - c.start), -c.confidence))
+    chosen: list[_Cand] = []
+    last_end = -1
+    for c in cands:
+        if c.start < last_end:
+            continue
+        chosen.append(c)
+        last_end = c.end
+    mentions: list[Mention] = []
+    spans = []
+    for c in chosen:
+        type_, ent, rule, conf = c.type, c.entity, c.rule, c.confidence
+        if type_ == "institution":
+            before = text[max(0, c.start - 6):c.start]
+            after = text[c.end:c.end + 4]
+            clause = re.split(r"[，。；！？\n,]", text[c.end:c.end + 10])[0]
+            if _COMPARE.search(before) or after.lstrip().startswith("推荐") or "数据" in clause:
+                continue
+            inside = _in(regions, c.start, c.end) or _before_person(chosen, c, text)
+            if inside:
+                conf = max(conf, 0.95 if rule == "gazetteer" else conf)
+                rule = rule if rule != "gazetteer" else "affiliation-template"
+            elif kind != "note":
+                # named in a digest outside any affiliation sentence: another organisation
+                continue
+            else:
+                conf = min(conf, 0.6)
+        if ent is None:
+            ent = _near_entity(type_, text[c.start:c.end]) or unknown_entity(type_, text[c.start:c.end])
+        role = c.role
+        if type_ == "method" and role is None:
+            sent_start = max(text.rfind(x, 0, c.start) for x in "。！？\n")
+            role = "proposed" if re.search("(?:本文|作者|论文|我们|文章).{0,12}(?:提出|设计)", text[sent_start + 1:c.start]) else "used"
+        mentions.append(Mention(type_, text[c.start:c.end], c.start, c.end, ent, rule, round(conf, 2), role))
+        sp = doc.char_span(c.start, c.end, label=type_, kb_id=str(ent.iri), alignment_mode="expand")
+        if sp is not None:
+            spans.append(sp)
+    doc.spans["kg"] = spans
+    doc._.kg_mentions = mentions
+    return doc
+
+
+PIPELINE = ("kg_gazetteer", "kg_patterns", "kg_affiliation", "kg_resolve")
+
+
+def make_nlp() -> Language:
+    """A fresh pipeline: blank Chinese, the kg segmenter, the kg components."""
+    pipe = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "kg.segmenter.v1"}}})
+    for name in PIPELINE:
+        pipe.add_pipe(name)
+    return pipe
+
+
+@cache
+def nlp() -> Language:
+    """The shared pipeline (built once per process)."""
+    return make_nlp()
+
+
+def extract_text(text: str, kind: str = "digest", title: str | None = None) -> tuple[Mention, ...]:
+    """Mentions in one entry text (``kind`` "note" keeps organisations named anywhere;
+    ``title`` lets the authors of the paper's own reference count)."""
+    pipe = nlp()
+    doc = pipe.make_doc(text)
+    doc.user_data["kg_kind"] = kind
+    doc.user_data["kg_title"] = title
+    for _, proc in pipe.pipeline:
+        doc = proc(doc)
+    return tuple(doc._.kg_mentions)
+
+
+def extract_entry(entry: Entry) -> tuple[Mention, ...]:
+    """Mentions in one parsed entry; offsets are into ``entry.text``."""
+    return extract_text(entry.text, entry.kind, entry.title)
+
+
+def extract_entries(entries: Iterable[Entry]) -> list[tuple[Mention, ...]]:
+    return [extract_entry(e) for e in entries]
