@@ -53,6 +53,9 @@ RULES: dict[str, str] = {
     "acronym-definition": "a full name with its acronym in brackets",
     "proposed-name": "a model name the paper 提出 (proposes)",
     "model-name": "a CamelCase or …Net/…GAN model name, or a name before 模型/网络/算法",
+    "acronym": "an acronym that no gazetteer lists and nothing else explains (mostly a method)",
+    "task-pattern": "a task before 任务, or after 关注/解决的问题是",
+    "title-pattern": "a method or task name that an English paper title is made of (X for Y)",
     "person-pattern": "a name before 老师/教授/团队/等人, or in an author list",
 }
 """The rules that produce mentions, with what each looks for (the graph's id:rule/… nodes)."""
@@ -218,7 +221,8 @@ class Segmenter:
         short = [h[0] for h in hits if h[2] in sc.short_zh]
         for m in _CJK_RUN.finditer(text):
             a, b = m.start(), m.end()
-            if _NEEDS_JIEBA.search(m.group()) or any(a <= x < b for x in short):
+            if (_NEEDS_JIEBA.search(m.group()) or any(a <= x < b for x in short)
+                    or _ACRONYM.match(text, b, b + 20)):
                 cuts.add(a)
                 cuts.add(b)
                 x = a
@@ -294,9 +298,18 @@ def gazetteer_component(doc: Doc) -> Doc:
 
 
 _DATASET_CUE = re.compile(r"数据集|数据库|语料库|语料|dataset|corpus|benchmark")
-_DATASET_NAME = re.compile(r"(?<![\w\-])(?P<n>[A-Za-z][\w\-\+\.]*(?:[ \-][A-Z0-9][\w\-\+\.]*){0,3})\s*$")
+_DATASET_NAME = re.compile(r"(?<![\w\-\u2212])(?P<n>[A-Za-z][\w\-\u2212\+\.]*(?:[ \-][A-Z0-9][\w\-\+\.]*){0,3})\s*$")
+# the names listed before one 数据集: "在 SVHN、FSNS 和 MNIST 数据集上"
+_LIST_BEFORE = re.compile(r"(?<![\w\-])(?P<n>[A-Za-z][\w\-\+\.]*)\s*(?:和|与|及|以及|、|，|,|and)\s*$")
 _DATASET_BEFORE = re.compile(r"(?:数据集|dataset)\s*(?P<n>[A-Z][\w\-\+]*(?:[ \-][A-Z0-9][\w\-\+]*){0,2})")
-_ACRONYM = re.compile(r"[（(]\s*(?P<acr>[A-Z][A-Za-z0-9\-\+]{1,14})\s*[)）]")
+_ACRONYM = re.compile(r"[（(]\s*(?P<acr>(?=[a-z]?[A-Z][\w\-\+]*[A-Z0-9])[A-Za-z][A-Za-z0-9\-\+]{1,14})\s*[)）]")
+# an acronym nothing else explains: mostly a method in these texts (FPD, GAU, EWC, iCaRL)
+_BARE_ACRONYM = re.compile(r"(?<![\w\-@./])(?P<n>[a-z]?[A-Z][A-Za-z]*[A-Z](?:-?[A-Z0-9]+)*)(?![\w\-])")
+_NOT_METHODS = frozenset(
+    "AI ML DL NLP CV IR RL GPU GPUS CPU TPU API URL PDF PPT SOTA QA NN DNN AGI IT ID OK PC PS "
+    "CEO PHD MSC USA UK EU CN HTML CSS JSON XML SQL CSDN IEEE ACM CCF AAAI ACL EMNLP NAACL COLING "
+    "ICLR ICML NIPS NEURIPS CVPR ICCV ECCV KDD WWW SIGIR IJCAI TOEFL GRE MOOC APP IOS FAQ TV "
+    "AR VR OCR RGB RGBD UI UX NP FFT BP TODO LT IO OS GB MB KB TB".split())
 _FULL_NAME = re.compile(
     rf"(?<![\w\-])(?P<full>[A-Za-z][\w\-\+]*(?:[ \-][A-Za-z][\w\-\+]*){{0,7}}|[{_CJK}A-Za-z\-]{{2,16}})\s*$")
 _PROPOSED = re.compile(
@@ -315,10 +328,19 @@ def _name_before(cue: re.Pattern, name: re.Pattern, text: str, window: int):
         if m:
             yield m, c
 _CAMEL = re.compile(r"(?<![\w\-])(?P<n>(?:[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+|[A-Za-z]*(?:Net|GAN|RNN|CNN|LSTM|BERT|VAE|NN))(?:[\-\+]+[A-Za-z0-9]+)*)(?![\w\-])")
+_PHRASE = re.compile(
+    r"(?<![\w\-])(?P<n>(?:[A-Z][\w\-]*\s){1,4}(?:Generators?|Discriminators?|Retriever|Enquirer|Encoders?|"
+    r"Decoders?|Units?|Maps|Addressing|Norm|Discrimination|Model|Embeddings?|Strategy|Networks?|Loss|"
+    r"Mining|Matching|Modules?|Layers?|Mechanism|Attention|Regularizer|Grammars?|Pooling|Connections?))(?![\w\-])")
 _ORG_EN = re.compile(
     r"(?<![\w])(?P<n>(?:University|Institute) of(?: [A-Z][\w\-]*)+|(?:[A-Z][\w&\.\-]*\s){1,4}(?:Research|Labs?|Laboratory|Institute|University|College|Group))(?![\w])"
 )
 _ORG_ZH = re.compile(rf"(?:{_ORG_SUFFIX_ZH})")
+_TASK_CUE = re.compile(r"任务(?!中|上|里)")
+_TASK_HEAD_ZH = re.compile(
+    "(?:预测|识别|检测|生成|翻译|分类|分割|估计|抽取|摘要|问答|理解|推荐|检索|排序|标注|填空|扩展|控制|推理|对话|合成|增强|计数|跟踪|补全|消歧|解析)$")
+_TASK_NOT_START = ("这", "那", "一些", "每个", "多个", "许多", "提高", "针对", "核心", "两种", "各种", "相关", "目标")
+_TASK_AFTER = re.compile(rf"(?:关注|解决|研究|针对)的(?:问题|任务)是\s*(?P<n>[{_CJK}A-Za-z0-9\- ]{{2,24}}?)(?=[，。；！？,\n]|$)")
 _PERSON_ZH = re.compile(rf"(?P<n>[{_CJK}]{{2,3}}?)(?=(?:{_PERSON_CUE}))")
 _PERSON_EN = re.compile(r"(?P<n>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){1,2})\s*(?=团队|老师|教授|等人|组|博士|课题组)")
 _AUTHOR_LINE = re.compile(r"^作者\s*[|｜丨]\s*(?P<v>.+)$", re.M)
@@ -362,12 +384,28 @@ def _name_ok(name: str) -> bool:
     return len(n) >= 2 and n.casefold() not in _NOT_NAMES and not n.isdigit()
 
 
+@cache
+def _venue_names() -> frozenset[str]:
+    from kg.venues import venue_series
+    return frozenset(a.casefold() for v in venue_series().values() for a in (v.name, *v.aliases))
+
+
+def _model_name_ok(text: str, s: int, name: str) -> bool:
+    """A name that may be a model: not a plain English word, a venue or a user (@TwistedW)."""
+    if not any(c.isupper() or c.isdigit() for c in name):
+        return False
+    if name.casefold() in _venue_names():
+        return False
+    return not (s > 0 and text[s - 1] == "@")
+
+
 @Language.component("kg_patterns")
 def patterns_component(doc: Doc) -> Doc:
     """Names by their form, for things no gazetteer lists."""
     text = doc.text
     out = _cands(doc)
     g = gazetteer()
+    title = (doc.user_data.get("kg_title") or "").casefold()
 
     def add(type_, s, e, rule, conf, role=None):
         while e > s and text[e - 1] in " -.":
@@ -385,12 +423,21 @@ def patterns_component(doc: Doc) -> Doc:
         if m.end() - start > len(m.group()) + 1:
             add("institution", start, m.end(), "org-pattern", 0.7)
     for m, _ in _name_before(_DATASET_CUE, _DATASET_NAME, text, 60):
+        if not _model_name_ok(text, m.start("n"), m.group("n")):
+            continue
         add("dataset", m.start("n"), m.end("n"), "dataset-pattern", 0.75)
+        pos = m.start("n")
+        while (prev := _LIST_BEFORE.search(text, max(0, pos - 30), pos)) and _model_name_ok(text, prev.start("n"), prev.group("n")):
+            add("dataset", prev.start("n"), prev.end("n"), "dataset-pattern", 0.7)
+            pos = prev.start("n")
     for m in _DATASET_BEFORE.finditer(text):
         add("dataset", m.start("n"), m.end("n"), "dataset-pattern", 0.75)
     for m, a in _name_before(_ACRONYM, _FULL_NAME, text, 80):
         full = m.group("full")
         fs = m.start("full")
+        if full.startswith(("the ", "The ")):
+            fs += 4
+            full = full[4:]
         if _IS_CJK.search(full):
             # a Chinese full name: back to the start of the name
             fs = _left_name(doc, m.end("full"), 16) if _IS_CJK.search(full[-1]) else m.start("full")
@@ -398,12 +445,25 @@ def patterns_component(doc: Doc) -> Doc:
         if type_:
             add(type_, fs, m.end("full"), "acronym-definition", 0.7)
             add(type_, a.start("acr"), a.end("acr"), "acronym-definition", 0.7)
-    for m in _PROPOSED.finditer(text):
-        add("method", m.start("n"), m.end("n"), "proposed-name", 0.7, role="proposed")
-    for m, _ in _name_before(_MODEL_CUE, _MODEL_NAME, text, 30):
-        add("method", m.start("n"), m.end("n"), "model-name", 0.6)
-    for m in _CAMEL.finditer(text):
-        add("method", m.start("n"), m.end("n"), "model-name", 0.55)
+    models = [(m, "proposed-name", 0.7, "proposed") for m in _PROPOSED.finditer(text)]
+    models += [(m, "model-name", 0.6, None) for m, _ in _name_before(_MODEL_CUE, _MODEL_NAME, text, 30)]
+    models += [(m, "model-name", 0.55, None) for m in _CAMEL.finditer(text)]
+    models += [(m, "model-name", 0.5, None) for m in _PHRASE.finditer(text)]
+    models += [(m, "acronym", 0.4, None) for m in _BARE_ACRONYM.finditer(text)
+               if m.group("n").upper() not in _NOT_METHODS and len(m.group("n")) <= 8]
+    for m, rule, conf, role in models:
+        if _model_name_ok(text, m.start("n"), m.group("n")):
+            add("method", m.start("n"), m.end("n"), rule, conf, role=role)
+    if title and (at := text.find(doc.user_data.get("kg_title") or "\0")) >= 0:
+        for type_, s, e in _title_phrases(text, at, at + len(title)):
+            add(type_, s, e, "title-pattern", 0.5)
+    for c in _TASK_CUE.finditer(text):
+        start = _left_name(doc, c.start(), 10)
+        name = text[start:c.start()]
+        if c.start() - start >= 2 and _TASK_HEAD_ZH.search(name) and not name.startswith(_TASK_NOT_START):
+            add("task", start, c.start(), "task-pattern", 0.5)
+    for m in _TASK_AFTER.finditer(text):
+        add("task", m.start("n"), m.end("n"), "task-pattern", 0.5)
     for m in _PERSON_EN.finditer(text):
         add("person", m.start("n"), m.end("n"), "person-pattern", 0.7)
     for m in _PERSON_ZH.finditer(text):
@@ -422,13 +482,48 @@ def patterns_component(doc: Doc) -> Doc:
             if re.fullmatch(r"[A-Z][\w\-'.]*(?: [A-Z][\w\-'.]*){1,3}", name):
                 s = base + part.start() + part.group().index(name)
                 add("person", s, s + len(name), "person-pattern", 0.8)
-    title = (doc.user_data.get("kg_title") or "").casefold()
     for m in _CITE.finditer(text):
         # authors in a reference list, only in the reference to the paper itself
         line = text[text.rfind("\n", 0, m.start()) + 1:text.find("\n", m.end()) % (len(text) + 1)]
         if title and title[:40] in line.casefold():
             add("person", m.start("n"), m.end("n"), "person-pattern", 0.6)
     return doc
+
+
+_TITLE_SPLIT = re.compile(
+    r"\s*(?:[:：?？,]|\s(?:for|with|via|using|by|through|from|in|on|and|to|of|as|at|into|towards?|based)\s)\s*", re.I)
+_TITLE_LEAD = re.compile(
+    r"^(?:(?:A|An|The|Towards?|Learning|Constructing|Improving|Improved|Exploring|Revisiting|Rethinking|"
+    r"Understanding|Efficient|Effective|Simple|Novel|New|Deep|End-to-End|Neural|Unsupervised|Supervised|"
+    r"Semi-Supervised|Joint|Fast|Robust|Scalable|Interpretable|Adversarial)\s+)+")
+_METHOD_HEAD = re.compile(
+    r"(?:Networks?|Nets?|Models?|GANs?|Attention|Transformations?|Grammars?|Graphs?|Embeddings?|Encoders?|"
+    r"Decoders?|Machines?|Memory|Mechanisms?|Algorithms?|Frameworks?|Autoencoders?|Transformers?|Fields|"
+    r"Matching|Mining|Regularization|Regularizers?|Training|Analogy|Units?|Layers?|Loss|Search|Sampling|"
+    r"Distillation|Pooling|Convolutions?|Normalization|Encoding|Replay|Retriever|Fusion)$")
+
+
+def _title_phrases(text: str, a: int, b: int):
+    """(type, start, end) of the method and task names an English title is made of:
+    "Transformation Networks for Target-Oriented Sentiment Classification"."""
+    pos = a
+    for part in _TITLE_SPLIT.split(text[a:b]) + [""]:
+        if not part:
+            continue
+        s = text.index(part, pos)
+        after_for = re.search(r"\bfor\s+$", text[max(a, s - 5):s]) is not None
+        pos = s + len(part)
+        lead = _TITLE_LEAD.match(part)
+        if lead and lead.end() < len(part) and _TASK_HEAD.search(part) is None:
+            s += lead.end()
+            part = part[lead.end():]
+        words = part.split()
+        if not (2 <= len(words) <= 6) or not all(w[:1].isupper() or w[:1].isdigit() for w in words):
+            continue
+        if _METHOD_HEAD.search(part) and not _TASK_HEAD.search(part):
+            yield "method", s, s + len(part)
+        elif _TASK_HEAD.search(part) or after_for:
+            yield "task", s, s + len(part)  # "… for Knowledge Grounded Conversation"
 
 
 _TASK_HEAD = re.compile(
