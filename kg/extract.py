@@ -65,7 +65,7 @@ _IS_CJK = re.compile(f"[{_CJK}]")
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _CJK_RUN = re.compile(f"[{_CJK}]{{2,}}")
 _WS = re.compile(r"\s+")
-_URL = re.compile(r"(?:https?://|www\.)[^\s，。）)]+|\b[\w.-]+\.(?:com|org|net|io|cn)/\S*", re.I)
+_URL = re.compile(r"(?:https?://|www\.)[^\s，。）)]+|(?<![\w.\-])(?=[\w.\-]+\.(?:com|org|net|io|cn)/)[\w.\-]+/\S*", re.I)
 _ORG_SUFFIX_ZH = "大学|学院|研究院|研究所|实验室|科技|公司|集团|研究中心"
 _PERSON_CUE = "老师|教授|团队|课题组|研究组|组(?=[和与及共的，。在发])|等人|院士|博士"
 _NEEDS_JIEBA = re.compile(f"{_ORG_SUFFIX_ZH}|{_PERSON_CUE}|任务|问题")
@@ -233,6 +233,7 @@ class Segmenter:
         words = [text[x:y] for x, y in zip(edges, edges[1:]) if y > x]
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
         doc.user_data["kg_hits"] = hits
+        doc.user_data["kg_text"] = text
         doc.user_data["kg_bounds"] = set(edges)
         return doc
 
@@ -267,6 +268,11 @@ def _cands(doc: Doc) -> list[_Cand]:
     return doc._.kg_candidates
 
 
+def _text(doc: Doc) -> str:
+    """The text the segmenter was given (``doc.text`` joins every token on each call)."""
+    return doc.user_data["kg_text"]
+
+
 def _boundaries(doc: Doc) -> set[int]:
     """Character offsets where a token starts or ends."""
     return doc.user_data["kg_bounds"]
@@ -277,7 +283,7 @@ def _boundaries(doc: Doc) -> set[int]:
 @Language.component("kg_gazetteer")
 def gazetteer_component(doc: Doc) -> Doc:
     """Gazetteer hits, leftmost-longest, Chinese ones on word boundaries."""
-    text = doc.text
+    text = _text(doc)
     hits = sorted(doc.user_data.get("kg_hits", ()), key=lambda h: (h[0], -(h[1] - h[0])))
     bounds = _boundaries(doc)
     out = _cands(doc)
@@ -355,7 +361,7 @@ _NOT_NAMES = frozenset(w.casefold() for w in (
 
 def _left_name(doc: Doc, end: int, max_chars: int = 10) -> int:
     """Start of the Chinese name that ends at ``end``: back over tokens to a stop word."""
-    text = doc.text
+    text = _text(doc)
     i = doc.char_span(end - 1, end, alignment_mode="expand")
     if i is None:
         return end
@@ -402,7 +408,7 @@ def _model_name_ok(text: str, s: int, name: str) -> bool:
 @Language.component("kg_patterns")
 def patterns_component(doc: Doc) -> Doc:
     """Names by their form, for things no gazetteer lists."""
-    text = doc.text
+    text = _text(doc)
     out = _cands(doc)
     g = gazetteer()
     title = (doc.user_data.get("kg_title") or "").casefold()
@@ -594,7 +600,7 @@ _COMPARE = re.compile(r"(?:比|相比|优于|超过|超越|不同于|对比|击�
 @Language.component("kg_affiliation")
 def affiliation_component(doc: Doc) -> Doc:
     """Affiliation sentences: mark where the text names the paper's organisations."""
-    text = doc.text
+    text = _text(doc)
     regions = _affiliation_regions(text)
     doc.user_data["kg_affiliation"] = regions
     out = _cands(doc)
@@ -652,6 +658,10 @@ def _one_edit(a: str, b: str) -> bool:
     return a[i + (len(a) == len(b)):] == b[i + 1:]
 
 
+_SENTENCE = re.compile("[。！？\n]")
+_PROPOSES = re.compile("(?:本文|作者|论文|我们|文章).{0,12}(?:提出|设计)")
+
+
 def _before_person(chosen: list[_Cand], c: _Cand, text: str) -> bool:
     """An organisation right before a researcher's name: 浙江大学 Deng Cai 老师, 北京大学孙栩老师组."""
     return any(o.type == "person" and 0 <= o.start - c.end <= 1 and not text[c.end:o.start].strip()
@@ -665,7 +675,7 @@ def _in(regions, s, e) -> bool:
 @Language.component("kg_resolve")
 def resolve_component(doc: Doc) -> Doc:
     """One reading per stretch of text; institutions only where the paper comes from them."""
-    text = doc.text
+    text = _text(doc)
     regions = doc.user_data.get("kg_affiliation", [])
     kind = doc.user_data.get("kg_kind", "digest")
     cands = sorted(_cands(doc), key=lambda c: (c.start, -(c.end - c.start), -c.confidence))
@@ -678,6 +688,7 @@ def resolve_component(doc: Doc) -> Doc:
         last_end = c.end
     mentions: list[Mention] = []
     spans = []
+    sentence_ends = None
     for c in chosen:
         type_, ent, rule, conf = c.type, c.entity, c.rule, c.confidence
         if type_ == "institution":
@@ -699,8 +710,10 @@ def resolve_component(doc: Doc) -> Doc:
             ent = _near_entity(type_, text[c.start:c.end]) or unknown_entity(type_, text[c.start:c.end])
         role = c.role
         if type_ == "method" and role is None:
-            sent_start = max(text.rfind(x, 0, c.start) for x in "。！？\n")
-            role = "proposed" if re.search("(?:本文|作者|论文|我们|文章).{0,12}(?:提出|设计)", text[sent_start + 1:c.start]) else "used"
+            if sentence_ends is None:
+                sentence_ends = [m.end() for m in _SENTENCE.finditer(text)]
+            sent_start = sentence_ends[bisect.bisect_right(sentence_ends, c.start) - 1] if sentence_ends and sentence_ends[0] <= c.start else 0
+            role = "proposed" if _PROPOSES.search(text, sent_start, c.start) else "used"
         mentions.append(Mention(type_, text[c.start:c.end], c.start, c.end, ent, rule, round(conf, 2), role))
         sp = doc.char_span(c.start, c.end, label=type_, kb_id=str(ent.iri), alignment_mode="expand")
         if sp is not None:
@@ -746,3 +759,11 @@ def extract_entry(entry: Entry) -> tuple[Mention, ...]:
 
 def extract_entries(entries: Iterable[Entry]) -> list[tuple[Mention, ...]]:
     return [extract_entry(e) for e in entries]
+
+
+SCAN_PATTERNS: tuple[re.Pattern, ...] = (
+    _URL, _WS, _CJK_RUN, _NEEDS_JIEBA, _ORG_EN, _ORG_ZH, _DATASET_CUE, _DATASET_BEFORE, _ACRONYM,
+    _PROPOSED, _MODEL_CUE, _CAMEL, _PHRASE, _BARE_ACRONYM, _TASK_CUE, _TASK_AFTER, _PERSON_EN,
+    _PERSON_ZH, _AUTHOR_LINE, _CITE, *_AFFIL, _TEAM_CUE, _LAUNCH_CUE,
+)
+"""Every regex the pipeline runs over whole entry texts (the benchmark's bare scan runs them too)."""
