@@ -64,6 +64,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _IS_CJK = re.compile(f"[{_CJK}]")
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _CJK_RUN = re.compile(f"[{_CJK}]{{2,}}")
+_WORD = re.compile(r"[A-Za-z0-9]+")
 _WS = re.compile(r"\s+")
 _URL = re.compile(r"(?:https?://|www\.)[^\s，。）)]+|(?<![\w.\-])(?=[\w.\-]+\.(?:com|org|net|io|cn)/)[\w.\-]+/\S*", re.I)
 _ORG_SUFFIX_ZH = "大学|学院|研究院|研究所|实验室|科技|公司|集团|研究中心"
@@ -215,6 +216,9 @@ class Segmenter:
         sc = _scanner()
         hits = _hits(text)
         cuts = {0, len(text)}
+        for m in _WORD.finditer(text):  # ASCII words are tokens, so names align with them
+            cuts.add(m.start())
+            cuts.add(m.end())
         for h in hits:
             cuts.add(h[0])
             cuts.add(h[1])
@@ -614,7 +618,7 @@ def affiliation_component(doc: Doc) -> Doc:
             e = s + len(part)
             if any(cs < e and s < ce for cs, ce in covered):
                 continue
-            if re.fullmatch(r"[A-Z][\w\+\-\.&]*(?: [A-Z][\w\+\-\.&]*){0,4}", part) and _name_ok(part):
+            if re.fullmatch(r"[A-Z][\w\+\-\.&]*(?:\s+[A-Z][\w\+\-\.&]*){0,4}", part) and _name_ok(part):
                 ent = gazetteer().lookup("institution", part) or unknown_entity("institution", part)
                 out.append(_Cand("institution", s, e, ent, "affiliation-template", 0.7))
                 covered.append((s, e))
@@ -660,6 +664,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 _SENTENCE = re.compile("[。！？\n]")
 _PROPOSES = re.compile("(?:本文|作者|论文|我们|文章).{0,12}(?:提出|设计)")
+_USES = re.compile("基于|使用|利用|采用|结合|借鉴|用了|引入了")
 
 
 def _before_person(chosen: list[_Cand], c: _Cand, text: str) -> bool:
@@ -713,7 +718,12 @@ def resolve_component(doc: Doc) -> Doc:
             if sentence_ends is None:
                 sentence_ends = [m.end() for m in _SENTENCE.finditer(text)]
             sent_start = sentence_ends[bisect.bisect_right(sentence_ends, c.start) - 1] if sentence_ends and sentence_ends[0] <= c.start else 0
-            role = "proposed" if _PROPOSES.search(text, sent_start, c.start) else "used"
+            role = "used"
+            if _PROPOSES.search(text, sent_start, c.start):
+                # …提出了一种名为 X 的模型: X is in the clause that 提出 opens, not after 基于/使用
+                clause = text[_clause_before(text, c.start, "，,；;。！？\n", 80):c.start]
+                if (p := clause.rfind("提出")) >= 0 and not _USES.search(clause, p):
+                    role = "proposed"
         mentions.append(Mention(type_, text[c.start:c.end], c.start, c.end, ent, rule, round(conf, 2), role))
         sp = doc.char_span(c.start, c.end, label=type_, kb_id=str(ent.iri), alignment_mode="expand")
         if sp is not None:
@@ -762,7 +772,7 @@ def extract_entries(entries: Iterable[Entry]) -> list[tuple[Mention, ...]]:
 
 
 SCAN_PATTERNS: tuple[re.Pattern, ...] = (
-    _URL, _WS, _CJK_RUN, _NEEDS_JIEBA, _ORG_EN, _ORG_ZH, _DATASET_CUE, _DATASET_BEFORE, _ACRONYM,
+    _URL, _WS, _WORD, _CJK_RUN, _NEEDS_JIEBA, _ORG_EN, _ORG_ZH, _DATASET_CUE, _DATASET_BEFORE, _ACRONYM,
     _PROPOSED, _MODEL_CUE, _CAMEL, _PHRASE, _BARE_ACRONYM, _TASK_CUE, _TASK_AFTER, _PERSON_EN,
     _PERSON_ZH, _AUTHOR_LINE, _CITE, *_AFFIL, _TEAM_CUE, _LAUNCH_CUE,
 )
