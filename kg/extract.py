@@ -63,7 +63,9 @@ RULES: dict[str, str] = {
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _IS_CJK = re.compile(f"[{_CJK}]")
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-_CJK_RUN = re.compile(f"[{_CJK}]{{2,}}")
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_CJK_RUN_FROM = re.compile(f"[{_CJK}]+")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _WS = re.compile(r"\s+")
 _URL = re.compile(r"(?:https?://|www\.)[^\s，。）)]+|(?<![\w.\-])(?=[\w.\-]+\.(?:com|org|net|io|cn)/)[\w.\-]+/\S*", re.I)
@@ -137,7 +139,11 @@ def _scanner() -> _Scanner:
         by_key.setdefault(key, []).append((ent, spelling))
     short = set()
     for key, ents in by_key.items():
-        auto.add_word(key, (key, tuple(ents)))
+        # short all-ASCII spellings with capitals (acronyms) must match case exactly: "MI" is not "mi"
+        readings = tuple((ent, spelling, spelling.replace(" ", "") if spelling.isascii() and any(
+            c.isupper() for c in spelling) and len(spelling.replace(" ", "")) <= 5 else None)
+            for ent, spelling in ents)
+        auto.add_word(key, (key, len(key), key[0] in _ALNUM, key[-1] in _ALNUM, readings))
         if _IS_CJK.search(key) and len(key) <= 2:
             short.add(key)
     auto.make_automaton()
@@ -158,54 +164,65 @@ def _strip_map(text: str) -> tuple[str, list[int], list[int]]:
         pos.append(m.start() - removed)
         removed += m.end() - m.start()
         cum.append(removed)
-    return _WS.sub("", text.translate(_FULLWIDTH)).lower(), pos, cum
-
-
-def _orig(c: int, pos: list[int], cum: list[int]) -> int:
-    k = bisect.bisect_right(pos, c)
-    return c + (cum[k - 1] if k else 0)
-
-
-def _ascii_edge(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+    if _HAS_FULLWIDTH.search(text):
+        text = text.translate(_FULLWIDTH)
+    return _WS.sub("", text).lower(), pos, cum
 
 
 def _hits(text: str) -> list[tuple[int, int, str, tuple[tuple[Entity, str], ...]]]:
     """Gazetteer hits (start, end, key, readings) that respect ASCII word boundaries and case."""
-    sc = _scanner()
     stripped, pos, cum = _strip_map(text)
     out = []
     n = len(text)
-    urls = [(m.start(), m.end()) for m in _URL.finditer(text)]
-    for end_c, (key, ents) in sc.automaton.iter(stripped):
-        start_c = end_c - len(key) + 1
-        s, e = _orig(start_c, pos, cum), _orig(end_c, pos, cum) + 1
-        if _ascii_edge(key[0]) and s > 0 and _ascii_edge(text[s - 1]):
+    url_starts = url_ends = None
+    if "/" in text:
+        urls = [(m.start(), m.end()) for m in _URL.finditer(text)]
+        url_starts, url_ends = [a for a, _ in urls], [b for _, b in urls]
+    bisect_right = bisect.bisect_right
+    for end_c, (key, klen, a0, a1, readings) in _scanner().automaton.iter(stripped):
+        start_c = end_c - klen + 1
+        if pos:
+            k = bisect_right(pos, start_c)
+            s = start_c + (cum[k - 1] if k else 0)
+            k = bisect_right(pos, end_c)
+            e = end_c + (cum[k - 1] if k else 0) + 1
+        else:
+            s, e = start_c, end_c + 1
+        if (a0 and s > 0 and text[s - 1] in _ALNUM) or (a1 and e < n and text[e] in _ALNUM):
             continue
-        if _ascii_edge(key[-1]) and e < n and _ascii_edge(text[e]):
+        if url_starts and (u := bisect_right(url_starts, s)) and s < url_ends[u - 1]:
             continue
-        written = text[s:e]
-        if "\n" in written or (urls and any(a <= s < b for a, b in urls)):
-            continue
-        keep = []
-        for ent, spelling in ents:
-            # short all-ASCII spellings (acronyms) must match case exactly: "MI" is not "mi"
-            if spelling.isascii() and len(spelling.replace(" ", "")) <= 5 and any(c.isupper() for c in spelling):
-                if written.replace(" ", "") != spelling.replace(" ", ""):
-                    continue
-            keep.append((ent, spelling))
+        if e - s != klen:
+            written = text[s:e]
+            if "\n" in written:
+                continue
+            squeezed = _WS.sub("", written)
+        else:
+            squeezed = text[s:e]
+        keep = tuple((ent, spelling) for ent, spelling, exact in readings
+                     if exact is None or exact == squeezed)
         if keep:
-            out.append((s, e, key, tuple(keep)))
+            out.append((s, e, key, keep))
     return out
 
 
 # ---------------------------------------------------------------- tokenizer
 
+_CJK_BEFORE = re.compile(f"[{_CJK}]+$")
+
+
+def _cjk_run(text: str, i: int) -> tuple[int, int]:
+    """The run of Chinese characters around position ``i``."""
+    m = _CJK_BEFORE.search(text, max(0, i - 64), i)
+    end = _CJK_RUN_FROM.match(text, i)
+    return (m.start() if m else i), (end.end() if end else i + 1)
+
+
 class Segmenter:
     """jieba where a boundary must be decided, cuts at gazetteer hits elsewhere.
 
-    Tokens are coarse on purpose: between two hit edges the text stays one token (it may hold
-    spaces), so a Doc over a long note costs a few hundred tokens, not tens of thousands.
+    Tokens are coarse on purpose: ASCII words, gazetteer hits and jieba's words where it ran;
+    any other stretch of Chinese text (or spaces and punctuation) between them stays one token.
     ``doc.text`` is always exactly the input text.
     """
 
@@ -222,17 +239,22 @@ class Segmenter:
         for h in hits:
             cuts.add(h[0])
             cuts.add(h[1])
-        short = [h[0] for h in hits if h[2] in sc.short_zh]
-        for m in _CJK_RUN.finditer(text):
-            a, b = m.start(), m.end()
-            if (_NEEDS_JIEBA.search(m.group()) or any(a <= x < b for x in short)
-                    or _ACRONYM.match(text, b, b + 20)):
-                cuts.add(a)
-                cuts.add(b)
-                x = a
-                for w in sc.jieba.cut(m.group(), HMM=True):
-                    x += len(w)
-                    cuts.add(x)
+        # the Chinese runs where a boundary must be decided: around a cue (大学, 团队, 任务…),
+        # a short Chinese alias, or before a bracketed acronym
+        seeds = [m.start() for m in _NEEDS_JIEBA.finditer(text)]
+        seeds += [h[0] for h in hits if h[2] in sc.short_zh]
+        seeds += [m.start() - 1 for m in _ACRONYM.finditer(text) if m.start()]
+        done: set[int] = set()
+        for i in seeds:
+            if i in done or not _IS_CJK.match(text, i):
+                continue
+            a, b = _cjk_run(text, i)
+            done.update(range(a, b))
+            cuts.add(a)
+            x = a
+            for w in sc.jieba.cut(text[a:b], HMM=True):
+                x += len(w)
+                cuts.add(x)
         edges = sorted(cuts)
         words = [text[x:y] for x, y in zip(edges, edges[1:]) if y > x]
         doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
@@ -342,17 +364,18 @@ _PHRASE = re.compile(
     r"(?<![\w\-])(?P<n>(?:[A-Z][\w\-]*\s){1,4}(?:Generators?|Discriminators?|Retriever|Enquirer|Encoders?|"
     r"Decoders?|Units?|Maps|Addressing|Norm|Discrimination|Model|Embeddings?|Strategy|Networks?|Loss|"
     r"Mining|Matching|Modules?|Layers?|Mechanism|Attention|Regularizer|Grammars?|Pooling|Connections?))(?![\w\-])")
-_ORG_EN = re.compile(
-    r"(?<![\w])(?P<n>(?:University|Institute) of(?: [A-Z][\w\-]*)+|(?:[A-Z][\w&\.\-]*\s){1,4}(?:Research|Labs?|Laboratory|Institute|University|College|Group))(?![\w])"
-)
+_ORG_OF = re.compile(r"(?<![\w])(?P<n>(?:University|Institute) of(?: [A-Z][\w\-]*)+)")
+_ORG_EN_CUE = re.compile(r"(?<=\s)(?:Research|Labs?|Laboratory|Institute|University|College|Group)(?![\w])")
+_ORG_EN_NAME = re.compile(r"(?<![\w])(?P<n>(?:[A-Z][\w&\.\-]*\s){1,4})$")
 _ORG_ZH = re.compile(rf"(?:{_ORG_SUFFIX_ZH})")
 _TASK_CUE = re.compile(r"任务(?!中|上|里)")
 _TASK_HEAD_ZH = re.compile(
     "(?:预测|识别|检测|生成|翻译|分类|分割|估计|抽取|摘要|问答|理解|推荐|检索|排序|标注|填空|扩展|控制|推理|对话|合成|增强|计数|跟踪|补全|消歧|解析)$")
 _TASK_NOT_START = ("这", "那", "一些", "每个", "多个", "许多", "提高", "针对", "核心", "两种", "各种", "相关", "目标")
 _TASK_AFTER = re.compile(rf"(?:关注|解决|研究|针对)的(?:问题|任务)是\s*(?P<n>[{_CJK}A-Za-z0-9\- ]{{2,24}}?)(?=[，。；！？,\n]|$)")
-_PERSON_ZH = re.compile(rf"(?P<n>[{_CJK}]{{2,3}}?)(?=(?:{_PERSON_CUE}))")
-_PERSON_EN = re.compile(r"(?P<n>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){1,2})\s*(?=团队|老师|教授|等人|组|博士|课题组)")
+_PERSON_CUE_RX = re.compile(_PERSON_CUE)
+_PERSON_ZH = re.compile(rf"(?P<n>[{_CJK}]{{2,3}})$")
+_PERSON_EN = re.compile(r"(?<![\w])(?P<n>[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){1,2})\s*$")
 _AUTHOR_LINE = re.compile(r"^作者\s*[|｜丨]\s*(?P<v>.+)$", re.M)
 _CITE = re.compile(r"(?P<n>[A-Z][a-z]+ [A-Z]{1,2})(?=\s*,\s*(?:[A-Z][a-z]+ [A-Z]{1,2}\b|et al))")
 
@@ -426,8 +449,10 @@ def patterns_component(doc: Doc) -> Doc:
         ent = g.lookup(type_, name)
         out.append(_Cand(type_, s, e, ent, rule, conf if ent is None else max(conf, 0.8), role))
 
-    for m in _ORG_EN.finditer(text):
+    for m in _ORG_OF.finditer(text):
         add("institution", m.start("n"), m.end("n"), "org-pattern", 0.7)
+    for m, c in _name_before(_ORG_EN_CUE, _ORG_EN_NAME, text, 60):
+        add("institution", m.start("n"), c.end(), "org-pattern", 0.7)
     for m in _ORG_ZH.finditer(text):
         start = _left_name(doc, m.end())
         if m.end() - start > len(m.group()) + 1:
@@ -474,9 +499,9 @@ def patterns_component(doc: Doc) -> Doc:
             add("task", start, c.start(), "task-pattern", 0.5)
     for m in _TASK_AFTER.finditer(text):
         add("task", m.start("n"), m.end("n"), "task-pattern", 0.5)
-    for m in _PERSON_EN.finditer(text):
+    for m, _ in _name_before(_PERSON_CUE_RX, _PERSON_EN, text, 40):
         add("person", m.start("n"), m.end("n"), "person-pattern", 0.7)
-    for m in _PERSON_ZH.finditer(text):
+    for m, _ in _name_before(_PERSON_CUE_RX, _PERSON_ZH, text, 3):
         name = m.group("n")
         for cut in (0, 1):
             cand = name[cut:]
@@ -772,8 +797,8 @@ def extract_entries(entries: Iterable[Entry]) -> list[tuple[Mention, ...]]:
 
 
 SCAN_PATTERNS: tuple[re.Pattern, ...] = (
-    _URL, _WS, _WORD, _CJK_RUN, _NEEDS_JIEBA, _ORG_EN, _ORG_ZH, _DATASET_CUE, _DATASET_BEFORE, _ACRONYM,
-    _PROPOSED, _MODEL_CUE, _CAMEL, _PHRASE, _BARE_ACRONYM, _TASK_CUE, _TASK_AFTER, _PERSON_EN,
-    _PERSON_ZH, _AUTHOR_LINE, _CITE, *_AFFIL, _TEAM_CUE, _LAUNCH_CUE,
+    _URL, _WS, _WORD, _NEEDS_JIEBA, _ORG_OF, _ORG_EN_CUE, _ORG_ZH, _DATASET_CUE, _DATASET_BEFORE, _ACRONYM,
+    _PROPOSED, _MODEL_CUE, _CAMEL, _PHRASE, _BARE_ACRONYM, _TASK_CUE, _TASK_AFTER,
+    _PERSON_CUE_RX, _AUTHOR_LINE, _CITE, *_AFFIL, _TEAM_CUE, _LAUNCH_CUE,
 )
 """Every regex the pipeline runs over whole entry texts (the benchmark's bare scan runs them too)."""
