@@ -689,7 +689,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 _SENTENCE = re.compile("[。！？\n]")
 _PROPOSES = re.compile("(?:本文|作者|论文|我们|文章).{0,12}(?:提出|设计)")
-_USES = re.compile("基于|使用|利用|采用|结合|借鉴|用了|引入了")
+_USES = re.compile("基于|使用|利用|采用|结合|借鉴|用了|引入了|比|相比|优于|超过|不同于")
 
 
 def _before_person(chosen: list[_Cand], c: _Cand, text: str) -> bool:
