@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
-from rdflib import OWL, RDF, RDFS, XSD, Dataset, Literal, URIRef
-from rdflib.namespace import DCTERMS, SDO, SKOS
+from rdflib import OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV, SDO, SKOS
 
 from kg.graph import build_dataset, dump_trig, post_graph
 from kg.ingest import Post
@@ -147,7 +148,10 @@ def test_shapes_target_every_class():
     sh_target = URIRef("http://www.w3.org/ns/shacl#targetClass")
     targets = set(shapes.objects(None, sh_target))
     assert targets >= {KG.Post, KG.Entry, SDO.ScholarlyArticle, KG.VenueSeries, KG.VenueEdition,
-                       SKOS.Concept, KG.CommunityUser, SDO.SoftwareSourceCode}
+                       SKOS.Concept, KG.CommunityUser, SDO.SoftwareSourceCode,
+                       ORG.Organization, SDO.Organization, SDO.Dataset, KG.Method, KG.Task, KG.Metric,
+                       SDO.Person, KG.Rule, OA.Annotation, OA.SpecificResource, OA.TextQuoteSelector,
+                       OA.TextPositionSelector}
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's TriG parser internals
@@ -159,3 +163,499 @@ def test_validate_outputs_reads_the_dump(ds, tmp_path):
     ds.graph(GRAPH).remove((ENTRY, SDO.about, None))
     (tmp_path / "graph.trig").write_bytes(dump_trig(ds))
     assert _errors(validate_outputs(tmp_path)) == {(str(ENTRY), str(SDO.about))}
+
+
+# ---------------------------------------------------------------- extracted entities, facts, evidence
+# A small hand-written graph in the shape schema/README.md gives (not built by kg.graph, so that
+# these tests pin the shapes, whatever the extractor finds): one post, one entry whose summary
+# mentions one entity of each type, each fact with its evidence.
+
+OA = Namespace("http://www.w3.org/ns/oa#")
+EV_POST = URIRef(I + "post/009-ev")
+EV_GRAPH = URIRef(I + "graph/009-ev")
+EV_ENTRY = URIRef(I + "post/009-ev/entry/1")
+EV_PAPER = URIRef(I + "paper/pw9000")
+USER = URIRef(I + "user/zkt18")
+THU, MSRA, MICROSOFT = (URIRef(I + f"org/{k}") for k in ("tsinghua-university", "msra", "microsoft"))
+THU_ROR = "https://ror.org/03cve4549"
+IMAGENET = URIRef(I + "dataset/imagenet")
+GRAPHNET, LSTM = URIRef(I + "method/graphnet"), URIRef(I + "method/lstm")
+CLASSIFICATION = URIRef(I + "task/image-classification")
+ACCURACY = URIRef(I + "metric/accuracy")
+ZHOU = URIRef(I + "person/zhou-ming")
+SUMMARY = ("本文是清华大学和微软亚洲研究院发表于 AAAI 2019 的工作。作者提出了 GraphNet 模型，"
+           "结合 LSTM，在 ImageNet 数据集上研究图像分类，以准确率评价。周明老师团队。")
+# (type, text as written, predicate, entity, rule)
+MENTIONS = [
+    ("institution", "清华大学", SDO.sourceOrganization, THU, "affiliation-template"),
+    ("institution", "微软亚洲研究院", SDO.sourceOrganization, MSRA, "affiliation-template"),
+    ("method", "GraphNet", KG.proposesMethod, GRAPHNET, "proposed-name"),
+    ("method", "LSTM", KG.usesMethod, LSTM, "gazetteer"),
+    ("dataset", "ImageNet", KG.usesDataset, IMAGENET, "gazetteer"),
+    ("task", "图像分类", KG.addressesTask, CLASSIFICATION, "gazetteer"),
+    ("metric", "准确率", KG.reportsMetric, ACCURACY, "gazetteer"),
+    ("person", "周明", KG.mentionsPerson, ZHOU, "person-pattern"),
+]
+
+
+def _ev(type_: str, text: str) -> URIRef:
+    return URIRef(f"{EV_ENTRY}/evidence/{type_}-{SUMMARY.index(text)}")
+
+
+EV_THU = _ev("institution", "清华大学")
+EV_THU_START = 3  # 清华大学 is summary characters [3, 7) (UTF-8 bytes [9, 21))
+EV_DATA = _ev("dataset", "ImageNet")
+RULE_AFFILIATION, RULE_GAZETTEER = URIRef(I + "rule/affiliation-template"), URIRef(I + "rule/gazetteer")
+
+
+def _entity(g: Graph, node: URIRef, types, label: str, en: str | None, zh: str | None, *alt: Literal) -> None:
+    for t in types:
+        g.add((node, RDF.type, t))
+    g.add((node, RDFS.label, Literal(label)))
+    for text, lang in ((en, "en"), (zh, "zh")):
+        if text:
+            g.add((node, SKOS.prefLabel, Literal(text, lang=lang)))
+    for a in alt:
+        g.add((node, SKOS.altLabel, a))
+
+
+def _concept(g: Graph, node: URIRef, cls: URIRef, scheme: str, label: str, zh: str | None = None) -> None:
+    _entity(g, node, (cls, SKOS.Concept), label, label, zh)
+    g.add((node, SKOS.inScheme, URIRef(I + f"scheme/{scheme}")))
+    g.add((URIRef(I + f"scheme/{scheme}"), RDF.type, SKOS.ConceptScheme))
+    g.add((URIRef(I + f"scheme/{scheme}"), SKOS.prefLabel, Literal(scheme.title(), lang="en")))
+
+
+@pytest.fixture
+def evg() -> Dataset:
+    """One post's named graph with every kind of extracted entity, fact and evidence."""
+    ds = Dataset()
+    g = ds.graph(EV_GRAPH)
+    g.add((EV_POST, RDF.type, KG.Post))
+    g.add((EV_POST, RDF.type, PROV.Entity))
+    g.add((EV_POST, KG.sourceFile, Literal("009_ev.txt")))
+    g.add((EV_POST, KG.sha256, Literal("e" * 64)))
+    g.add((EV_ENTRY, RDF.type, KG.Entry))
+    for p, o in ((KG.position, 1), (KG.line, 3)):
+        g.add((EV_ENTRY, p, Literal(o, datatype=XSD.integer)))
+    g.add((EV_ENTRY, KG.kind, Literal("digest")))
+    g.add((EV_ENTRY, KG.inPost, EV_POST))
+    g.add((EV_ENTRY, SDO.about, EV_PAPER))
+    g.add((EV_ENTRY, KG.summary, Literal(SUMMARY, lang="zh")))
+    g.add((EV_ENTRY, KG.recommendedBy, USER))
+    for t in (SDO.Person, KG.CommunityUser):
+        g.add((USER, RDF.type, t))
+    g.add((USER, SDO.name, Literal("zkt18")))
+    g.add((USER, RDFS.label, Literal("zkt18")))
+    g.add((EV_PAPER, RDF.type, SDO.ScholarlyArticle))
+    g.add((EV_PAPER, DCTERMS.title, Literal("GraphNet")))
+
+    org_types = (ORG.Organization, SDO.Organization)
+    _entity(g, THU, org_types, "Tsinghua University", "Tsinghua University", "清华大学",
+            Literal("THU", lang="en"), Literal("清华", lang="zh"))
+    _entity(g, MSRA, org_types, "Microsoft Research Asia", "Microsoft Research Asia", "微软亚洲研究院",
+            Literal("MSRA", lang="en"))
+    _entity(g, MICROSOFT, org_types, "Microsoft", "Microsoft", "微软")
+    g.add((MSRA, ORG.subOrganizationOf, MICROSOFT))
+    for link in (THU_ROR, "http://www.wikidata.org/entity/Q16955"):
+        g.add((THU, OWL.sameAs, URIRef(link)))
+        g.add((THU, SDO.sameAs, URIRef(link)))
+    _entity(g, IMAGENET, (SDO.Dataset,), "ImageNet", "ImageNet", None)
+    _concept(g, GRAPHNET, KG.Method, "methods", "GraphNet")
+    _concept(g, LSTM, KG.Method, "methods", "LSTM", "长短期记忆网络")
+    _concept(g, CLASSIFICATION, KG.Task, "tasks", "image classification", "图像分类")
+    _concept(g, ACCURACY, KG.Metric, "metrics", "accuracy", "准确率")
+    _entity(g, ZHOU, (SDO.Person,), "Zhou Ming", "Zhou Ming", "周明")
+    g.add((ZHOU, SDO.name, Literal("Zhou Ming")))
+
+    for type_, text, pred, entity, rule in MENTIONS:
+        start = SUMMARY.index(text)
+        end = start + len(text)
+        ev = _ev(type_, text)
+        target, quote, position = (URIRef(f"{ev}#{x}") for x in ("target", "quote", "position"))
+        g.add((EV_PAPER, pred, entity))
+        for t in (OA.Annotation, RDF.Statement):
+            g.add((ev, RDF.type, t))
+        for p, o in ((RDF.subject, EV_PAPER), (RDF.predicate, pred), (RDF.object, entity),
+                     (OA.hasBody, entity), (OA.motivatedBy, OA.identifying), (OA.hasTarget, target),
+                     (PROV.wasGeneratedBy, URIRef(I + f"rule/{rule}")), (PROV.hadPrimarySource, EV_POST)):
+            g.add((ev, p, o))
+        g.add((ev, KG.confidence, Literal(Decimal("0.95"), datatype=XSD.decimal)))
+        g.add((target, RDF.type, OA.SpecificResource))
+        g.add((target, OA.hasSource, EV_ENTRY))
+        g.add((target, OA.hasSelector, quote))
+        g.add((target, OA.hasSelector, position))
+        g.add((quote, RDF.type, OA.TextQuoteSelector))
+        g.add((quote, OA.exact, Literal(text)))
+        g.add((quote, OA.prefix, Literal(SUMMARY[max(0, start - 5):start])))
+        g.add((quote, OA.suffix, Literal(SUMMARY[end:end + 5])))
+        g.add((position, RDF.type, OA.TextPositionSelector))
+        g.add((position, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
+        g.add((position, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
+        g.add((URIRef(I + f"rule/{rule}"), RDF.type, PROV.Activity))
+        g.add((URIRef(I + f"rule/{rule}"), RDF.type, KG.Rule))
+        g.add((URIRef(I + f"rule/{rule}"), RDFS.label, Literal(rule)))
+        g.add((URIRef(I + f"rule/{rule}"), RDFS.comment, Literal(f"what {rule} looks for", lang="en")))
+    return ds
+
+
+def _set(ds: Dataset, s, p, o) -> None:
+    ds.graph(EV_GRAPH).set((s, p, o))
+
+
+def _messages(report: Report) -> list[tuple[str, str]]:
+    return [(v.focus, v.message) for v in report.errors]
+
+
+COMPLEX = "(complex path)"  # how kg.validate shows a sequence path such as ( oa:hasTarget oa:hasSource kg:summary )
+NO_SUMMARY = "the entry the evidence quotes has no kg:summary to quote"
+NOT_ABOUT = "the entry the evidence quotes is not about the paper of its fact (its rdf:subject)"
+NOT_IN_POST = "the entry the evidence quotes is not in its prov:hadPrimarySource post"
+
+
+def test_evidence_graph_conforms(evg):
+    assert EV_THU.endswith(f"institution-{EV_THU_START}") and SUMMARY[3:7] == "清华大学"
+    report = validate(evg)
+    assert report.conforms, report.text
+    assert report.violations == ()
+    assert validate(evg, inference=True).conforms
+
+
+
+def test_offsets_must_index_the_summary(evg):
+    # UTF-8 byte offsets (9, 21) instead of character offsets (3, 7): the quote is not there
+    position = URIRef(f"{EV_THU}#position")
+    _set(evg, position, OA.start, Literal(9, datatype=XSD.nonNegativeInteger))
+    _set(evg, position, OA.end, Literal(21, datatype=XSD.nonNegativeInteger))
+    report = validate(evg)
+    assert _errors(report) == {(str(RULE_AFFILIATION), None)}
+    (v,) = report.errors
+    assert v.message.startswith(f"evidence {EV_THU}: the quote \"清华大学\"")
+    assert "at [9, 21)" in v.message
+
+
+def _shift_offsets(ds: Dataset, by: int) -> None:
+    g = ds.graph(EV_GRAPH)
+    for position in list(g.subjects(RDF.type, OA.TextPositionSelector)):
+        for p in (OA.start, OA.end):
+            g.set((position, p, Literal(g.value(position, p).toPython() + by, datatype=XSD.nonNegativeInteger)))
+
+
+def test_offsets_count_characters_not_utf16_units(evg):
+    # 𠮷 is one character (one Python str index, one SPARQL character) but two UTF-16 code units
+    _set(evg, EV_ENTRY, KG.summary, Literal("𠮷" + SUMMARY, lang="zh"))
+    _shift_offsets(evg, 1)
+    assert validate(evg).conforms
+    _shift_offsets(evg, 1)
+    assert {f for f, _ in _errors(validate(evg))} == {str(URIRef(I + f"rule/{r}")) for *_, r in MENTIONS}
+
+
+def test_offset_off_by_one(evg):
+    position = URIRef(f"{EV_THU}#position")
+    _set(evg, position, OA.start, Literal(4, datatype=XSD.nonNegativeInteger))
+    _set(evg, position, OA.end, Literal(8, datatype=XSD.nonNegativeInteger))
+    assert _errors(validate(evg)) == {(str(RULE_AFFILIATION), None)}
+
+
+def test_evidence_without_summary(evg):
+    evg.graph(EV_GRAPH).remove((EV_ENTRY, KG.summary, None))
+    report = validate(evg)
+    assert set(_messages(report)) == {(str(_ev(t, text)), NO_SUMMARY) for t, text, *_ in MENTIONS}
+
+
+def test_start_not_before_end(evg):
+    position = URIRef(f"{EV_THU}#position")
+    _set(evg, position, OA.end, Literal(3, datatype=XSD.nonNegativeInteger))
+    assert _errors(validate(evg)) == {(str(position), str(OA.start)), (str(RULE_AFFILIATION), None)}
+
+
+def test_offset_types(evg):
+    position = URIRef(f"{EV_THU}#position")
+    _set(evg, position, OA.start, Literal(3))  # xsd:string
+    _set(evg, position, OA.end, Literal(-1, datatype=XSD.integer))
+    assert {p for f, p in _errors(validate(evg)) if f == str(position)} == {str(OA.start), str(OA.end)}
+
+
+def test_confidence_above_one(evg):
+    _set(evg, EV_THU, KG.confidence, Literal(Decimal("1.5"), datatype=XSD.decimal))
+    report = validate(evg)
+    assert _errors(report) == {(str(EV_THU), str(KG.confidence))}
+    assert report.errors[0].message == "evidence has exactly one kg:confidence, an xsd:decimal from 0 to 1"
+
+
+def test_confidence_type_and_count(evg):
+    _set(evg, EV_THU, KG.confidence, Literal(0.5))  # xsd:double
+    evg.graph(EV_GRAPH).remove((EV_DATA, KG.confidence, None))
+    assert _errors(validate(evg)) == {(str(EV_THU), str(KG.confidence)), (str(EV_DATA), str(KG.confidence))}
+
+
+def test_confidence_bounds_are_inclusive(evg):
+    _set(evg, EV_THU, KG.confidence, Literal(Decimal("1.00"), datatype=XSD.decimal))
+    _set(evg, EV_DATA, KG.confidence, Literal(Decimal(0), datatype=XSD.decimal))
+    assert validate(evg).conforms
+
+
+def test_fact_missing_from_graph(evg):
+    evg.graph(EV_GRAPH).remove((EV_PAPER, KG.usesDataset, IMAGENET))
+    report = validate(evg)
+    assert _errors(report) == {(str(RULE_GAZETTEER), None), (str(IMAGENET), f"^{KG.usesDataset}")}
+    assert f"evidence {EV_DATA}: its fact ({EV_PAPER} {KG.usesDataset} {IMAGENET}) is not in the graph" in {
+        v.message for v in report.errors}
+
+
+def test_evidence_predicate_not_a_fact_predicate(evg):
+    _set(evg, EV_DATA, RDF.predicate, DCTERMS.subject)
+    report = validate(evg)
+    # and the fact it claims (paper dcterms:subject ImageNet) is not in the graph
+    assert _errors(report) == {(str(EV_DATA), str(RDF.predicate)), (str(RULE_GAZETTEER), None)}
+
+
+def test_evidence_body_is_its_object(evg):
+    _set(evg, EV_DATA, OA.hasBody, LSTM)
+    assert _errors(validate(evg)) == {(str(EV_DATA), str(OA.hasBody))}
+
+
+def test_evidence_closed_and_complete(evg):
+    g = evg.graph(EV_GRAPH)
+    g.add((EV_THU, KG.confidance, Literal(Decimal("0.9"), datatype=XSD.decimal)))
+    g.remove((EV_DATA, PROV.wasGeneratedBy, None))
+    g.remove((EV_DATA, PROV.hadPrimarySource, None))
+    g.remove((EV_DATA, RDF.subject, None))
+    report = validate(evg)
+    assert _errors(report) == {
+        (str(EV_THU), str(KG.confidance)), (str(EV_DATA), str(PROV.wasGeneratedBy)),
+        (str(EV_DATA), str(PROV.hadPrimarySource)), (str(EV_DATA), str(RDF.subject)), (str(EV_DATA), COMPLEX)}
+    assert {m for f, m in _messages(report) if f == str(EV_DATA)} >= {NOT_ABOUT, NOT_IN_POST}
+
+
+def test_evidence_quotes_an_entry_of_another_paper(evg):
+    other = URIRef(I + "paper/pw9001")
+    g = evg.graph(EV_GRAPH)
+    g.add((other, RDF.type, SDO.ScholarlyArticle))
+    g.add((URIRef(I + "post/009-ev/entry/2"), SDO.about, other))  # (an incomplete entry, fine here)
+    _set(evg, EV_DATA, RDF.subject, other)
+    g.add((other, KG.usesDataset, IMAGENET))
+    report = validate(evg)
+    assert _messages(report) == [(str(EV_DATA), NOT_ABOUT)]
+    assert _errors(report) == {(str(EV_DATA), COMPLEX)}
+
+
+def test_evidence_rule_and_source_classes(evg):
+    _set(evg, EV_DATA, PROV.wasGeneratedBy, URIRef(I + "rule/nonexistent"))
+    _set(evg, EV_THU, PROV.hadPrimarySource, EV_ENTRY)
+    report = validate(evg)
+    assert _errors(report) == {(str(EV_DATA), str(PROV.wasGeneratedBy)), (str(EV_THU), str(PROV.hadPrimarySource)),
+                               (str(EV_THU), COMPLEX)}  # the entry is not in "post" EV_ENTRY
+    assert (str(EV_THU), NOT_IN_POST) in _messages(report)
+
+
+def test_target_selectors(evg):
+    g = evg.graph(EV_GRAPH)
+    target, position = URIRef(f"{EV_THU}#target"), URIRef(f"{EV_THU}#position")
+    g.remove((target, OA.hasSelector, position))
+    g.remove((URIRef(f"{EV_DATA}#target"), OA.hasSource, None))
+    assert _errors(validate(evg)) == {
+        (str(target), str(OA.hasSelector)), (str(target), COMPLEX),  # ( oa:hasSelector rdf:type )
+        (str(position), f"^{OA.hasSelector}"),  # an orphan selector
+        (str(URIRef(f"{EV_DATA}#target")), str(OA.hasSource)),
+        (str(EV_DATA), COMPLEX)}  # no entry: no summary to quote, not about its paper, not in its post
+
+
+def test_target_with_two_quotes(evg):
+    target, position = URIRef(f"{EV_THU}#target"), URIRef(f"{EV_THU}#position")
+    _set(evg, position, RDF.type, OA.TextQuoteSelector)
+    report = validate(evg)
+    assert _errors(report) == {(str(target), COMPLEX), (str(position), str(OA.exact)),
+                               (str(position), str(OA.start)), (str(position), str(OA.end))}  # closed
+    assert "an evidence target has one oa:TextQuoteSelector and one oa:TextPositionSelector" in {
+        m for f, m in _messages(report) if f == str(target)}
+
+
+def test_quote_selector(evg):
+    quote = URIRef(f"{EV_THU}#quote")
+    _set(evg, quote, OA.exact, Literal(""))
+    _set(evg, quote, OA.prefix, Literal("本文是", lang="zh"))
+    evg.graph(EV_GRAPH).add((quote, OA.suffix, Literal("和微")))
+    errors = _errors(validate(evg))
+    assert {p for f, p in errors if f == str(quote)} == {str(OA.exact), str(OA.prefix), str(OA.suffix)}
+
+
+def test_organisation_with_two_english_preflabels(evg):
+    evg.graph(EV_GRAPH).add((THU, SKOS.prefLabel, Literal("Tsinghua Univ.", lang="en")))
+    report = validate(evg)
+    assert _errors(report) == {(str(THU), str(SKOS.prefLabel))}
+    assert report.errors[0].message == (
+        "an organisation has a skos:prefLabel tagged @en or @zh, at most one per language")
+
+
+def test_organisation_labels_and_types(evg):
+    g = evg.graph(EV_GRAPH)
+    g.add((THU, RDFS.label, Literal("Tsinghua")))
+    g.remove((MICROSOFT, RDF.type, SDO.Organization))
+    g.remove((MSRA, SKOS.prefLabel, None))
+    g.add((MSRA, SKOS.altLabel, Literal("Microsoft Research Asia", lang="en")))
+    g.add((MSRA, SKOS.prefLabel, Literal("Microsoft Research Asia", lang="en")))
+    assert _errors(validate(evg)) == {
+        (str(THU), str(RDFS.label)), (str(MICROSOFT), str(RDF.type)), (str(MSRA), str(SKOS.altLabel))}
+
+
+def test_organisation_links(evg):
+    g = evg.graph(EV_GRAPH)
+    g.add((THU, OWL.sameAs, URIRef("https://ror.org/00000000x")))  # a second ROR id, not under schema:sameAs
+    g.add((MSRA, OWL.sameAs, Literal(THU_ROR)))
+    g.add((MSRA, SDO.sameAs, Literal(THU_ROR)))
+    report = validate(evg)
+    assert _errors(report) == {(str(THU), str(OWL.sameAs)), (str(THU), str(SDO.sameAs)),
+                               (str(MSRA), str(OWL.sameAs)), (str(MSRA), str(SDO.sameAs))}
+    assert "an organisation's schema:sameAs are the IRIs of its owl:sameAs" in {
+        m for f, m in _messages(report) if f == str(THU)}
+
+
+def test_sub_organisation_of_a_dataset(evg):
+    _set(evg, MSRA, ORG.subOrganizationOf, IMAGENET)
+    report = validate(evg)
+    assert _errors(report) == {(str(MSRA), str(ORG.subOrganizationOf)),
+                               (str(MICROSOFT), COMPLEX)}  # no longer anyone's parent
+    assert ("org:subOrganizationOf must point to an org:Organization"
+            in {m for f, m in _messages(report) if f == str(MSRA)})
+
+
+def test_source_organization_must_be_an_organisation(evg):
+    evg.graph(EV_GRAPH).add((EV_PAPER, SDO.sourceOrganization, IMAGENET))
+    report = validate(evg)
+    assert _errors(report) == {(str(EV_PAPER), str(SDO.sourceOrganization))}
+    assert report.errors[0].message == "schema:sourceOrganization must point to an org:Organization"
+
+
+def test_fact_objects_have_the_right_class(evg):
+    g = evg.graph(EV_GRAPH)
+    g.add((EV_PAPER, KG.usesDataset, LSTM))
+    g.add((EV_PAPER, KG.usesMethod, CLASSIFICATION))
+    g.add((EV_PAPER, KG.addressesTask, ACCURACY))
+    g.add((EV_PAPER, KG.reportsMetric, IMAGENET))
+    g.add((EV_PAPER, KG.proposesMethod, Literal("GraphNet")))
+    assert _errors(validate(evg)) == {(str(EV_PAPER), str(p)) for p in (
+        KG.usesDataset, KG.usesMethod, KG.addressesTask, KG.reportsMetric, KG.proposesMethod)}
+
+
+def test_paper_shape_is_closed(evg):
+    evg.graph(EV_GRAPH).add((EV_PAPER, KG.usesDatasets, IMAGENET))
+    assert _errors(validate(evg)) == {(str(EV_PAPER), str(KG.usesDatasets))}
+
+
+def test_concepts_in_their_own_scheme(evg):
+    g = evg.graph(EV_GRAPH)
+    _set(evg, GRAPHNET, SKOS.inScheme, URIRef(I + "scheme/tasks"))
+    g.add((CLASSIFICATION, SKOS.inScheme, URIRef(I + "scheme/topics")))
+    g.add((URIRef(I + "scheme/topics"), RDF.type, SKOS.ConceptScheme))
+    g.add((URIRef(I + "scheme/topics"), SKOS.prefLabel, Literal("PaperWeekly topics", lang="en")))
+    g.remove((ACCURACY, RDF.type, SKOS.Concept))
+    assert _errors(validate(evg)) == {(str(GRAPHNET), str(SKOS.inScheme)), (str(CLASSIFICATION), str(SKOS.inScheme)),
+                                      (str(ACCURACY), str(RDF.type))}
+
+
+def test_entity_labels(evg):
+    g = evg.graph(EV_GRAPH)
+    g.remove((IMAGENET, RDFS.label, None))
+    g.remove((LSTM, SKOS.prefLabel, None))
+    g.add((ACCURACY, SKOS.altLabel, Literal("acc")))  # untagged
+    assert _errors(validate(evg)) == {(str(IMAGENET), str(RDFS.label)), (str(LSTM), str(SKOS.prefLabel)),
+                                      (str(ACCURACY), str(SKOS.altLabel))}
+
+
+def test_posts_spelling_an_entity_differently_is_a_warning(evg):
+    g = evg.graph(EV_GRAPH)
+    g.add((IMAGENET, RDFS.label, Literal("imagenet")))
+    g.add((IMAGENET, SKOS.prefLabel, Literal("imagenet", lang="en")))
+    g.add((LSTM, RDFS.label, Literal("lstm")))
+    report = validate(evg)
+    assert report.conforms and report.errors == ()
+    assert {(v.focus, v.path, v.severity) for v in report.violations} == {
+        (str(IMAGENET), str(RDFS.label), "Warning"), (str(IMAGENET), str(SKOS.prefLabel), "Warning"),
+        (str(LSTM), str(RDFS.label), "Warning")}
+
+
+def test_orphan_entities(evg):
+    g = evg.graph(EV_GRAPH)
+    cifar = URIRef(I + "dataset/cifar-10")
+    _entity(g, cifar, (SDO.Dataset,), "CIFAR-10", "CIFAR-10", None)
+    g.remove((MSRA, ORG.subOrganizationOf, MICROSOFT))
+    assert _errors(validate(evg)) == {(str(cifar), f"^{KG.usesDataset}"), (str(MICROSOFT), COMPLEX)}
+
+
+def test_extracted_person(evg):
+    g = evg.graph(EV_GRAPH)
+    g.remove((ZHOU, SDO.name, None))
+    stranger = URIRef(I + "person/li-si")
+    _entity(g, stranger, (SDO.Person,), "Li Si", "Li Si", "李四")
+    g.add((stranger, SDO.name, Literal("Li Si")))
+    report = validate(evg)
+    assert _errors(report) == {(str(ZHOU), str(SDO.name)), (str(stranger), None)}
+    assert "a schema:Person is either a kg:CommunityUser or the kg:mentionsPerson of a paper" in {
+        m for _, m in _messages(report)}
+
+
+def test_community_user_is_not_a_mentioned_person(evg):
+    evg.graph(EV_GRAPH).add((EV_PAPER, KG.mentionsPerson, USER))
+    report = validate(evg)
+    assert _errors(report) == {(str(USER), None), (str(USER), str(SKOS.prefLabel))}
+    assert "a person a paper kg:mentionsPerson is an extracted schema:Person, not a kg:CommunityUser" in {
+        m for _, m in _messages(report)}
+
+
+def test_rule_shape(evg):
+    g = evg.graph(EV_GRAPH)
+    g.remove((RULE_GAZETTEER, RDF.type, PROV.Activity))
+    idle = URIRef(I + "rule/idle")
+    g.add((idle, RDF.type, KG.Rule))
+    g.add((idle, RDF.type, PROV.Activity))
+    g.add((idle, RDFS.label, Literal("idle")))
+    assert _errors(validate(evg)) == {(str(RULE_GAZETTEER), str(RDF.type)),
+                                      (str(idle), f"^{PROV.wasGeneratedBy}")}
+
+
+@pytest.fixture(scope="module")
+def dev_graph(dev_built) -> Dataset:
+    """The dev corpus build's TriG dump, parsed once."""
+    import warnings
+
+    ds = Dataset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # rdflib's TriG parser internals
+        ds.parse(dev_built / "graph.trig", format="trig")
+    return ds
+
+
+def test_dev_corpus_build_conforms(dev_graph):
+    report = validate(dev_graph)
+    assert report.conforms, "\n".join(f"{v.focus} {v.path}: {v.message}" for v in report.errors)
+    # the new shapes had something to check
+    for p, o in ((RDF.type, OA.Annotation), (RDF.type, OA.TextPositionSelector), (RDF.type, KG.Rule),
+                 (RDF.type, ORG.Organization), (RDF.type, KG.Method), (SDO.sourceOrganization, None)):
+        assert next(dev_graph.quads((None, p, o, None)), None) is not None, (p, o)
+
+
+def test_ontology_declares_every_kg_term_of_the_dev_build(dev_graph):
+    onto = load_ontology()
+    used = {t for s, p, o, _ in dev_graph.quads((None, None, None, None)) for t in (p, o)
+            if isinstance(t, URIRef) and t.startswith(str(KG))}
+    assert KG.Rule in used and KG.confidence in used
+    for term in used:
+        assert onto.value(term, RDFS.label) is not None, term
+        assert onto.value(term, RDFS.comment) is not None, term
+        assert onto.value(term, RDFS.isDefinedBy) is not None, term
+
+
+def test_ontology_declares_the_extraction_terms():
+    onto = load_ontology()
+    assert str(onto.value(URIRef("https://w3id.org/paperweekly-kg/ns"), OWL.versionInfo)) == "0.2.0"
+    for cls in (KG.Method, KG.Task, KG.Metric):
+        assert (cls, RDFS.subClassOf, SKOS.Concept) in onto
+    assert (KG.Rule, RDFS.subClassOf, PROV.Activity) in onto
+    ranges = {KG.usesDataset: SDO.Dataset, KG.proposesMethod: KG.Method, KG.usesMethod: KG.Method,
+              KG.addressesTask: KG.Task, KG.reportsMetric: KG.Metric, KG.mentionsPerson: SDO.Person,
+              KG.confidence: XSD.decimal}
+    for prop, range_ in ranges.items():
+        assert onto.value(prop, RDFS.range) == range_, prop
+        assert onto.value(prop, RDFS.domain) == (OA.Annotation if prop == KG.confidence else SDO.ScholarlyArticle)
+        assert {lit.language for lit in onto.objects(prop, RDFS.label)} == {"en", "zh"}, prop
