@@ -28,7 +28,7 @@ import bisect
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
 
@@ -38,7 +38,8 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kg.gazetteer import TYPES, Entity, gazetteer, norm, unknown_entity
+from kg.gazetteer import TYPES, Entity, gazetteer, norm, paused_gc, unknown_entity
+from kg.ror import acronym_readings
 from kg.parse import Entry
 
 __all__ = ["Mention", "make_nlp", "nlp", "extract_text", "extract_entry", "extract_entries", "RULES"]
@@ -124,19 +125,28 @@ class _Scanner:
 
 
 def _scan_key(text: str) -> str:
+    if text.isascii():
+        return "".join(text.split()).lower()
     return _WS.sub("", text.translate(_FULLWIDTH)).lower()
 
 
 @cache
 def _scanner() -> _Scanner:
-    g = gazetteer()
+    with paused_gc():
+        return _build_scanner(gazetteer())
+
+
+def _build_scanner(g) -> _Scanner:
     auto = ahocorasick.Automaton()
     by_key: dict[str, list[tuple[Entity, str]]] = {}
     for spelling, ent in g.terms():
         key = _scan_key(spelling)
         if len(key) < 2 and not _IS_CJK.search(key):
             continue
-        by_key.setdefault(key, []).append((ent, spelling))
+        readings = by_key.setdefault(key, [])
+        if not ent.curated and any(e.curated for e, _ in readings):
+            continue  # an organisation known only from ROR never takes a curated spelling
+        readings.append((ent, spelling))
     short = set()
     for key, ents in by_key.items():
         # short all-ASCII spellings with capitals (acronyms) must match case exactly: "MI" is not "mi"
@@ -150,8 +160,8 @@ def _scanner() -> _Scanner:
     tok = jieba.Tokenizer()
     tok.initialize()
     for key, ents in by_key.items():
-        if _IS_CJK.fullmatch(key[0]) and all(_IS_CJK.fullmatch(c) for c in key):
-            tok.add_word(key, 20000)
+        if ents[0][0].curated and _IS_CJK.fullmatch(key[0]) and all(_IS_CJK.fullmatch(c) for c in key):
+            tok.add_word(key, 20000)  # (ROR's long names need no help: the hits cut the text)
     return _Scanner(auto, tok, frozenset(short))
 
 
@@ -644,18 +654,46 @@ def affiliation_component(doc: Doc) -> Doc:
             if any(cs < e and s < ce for cs, ce in covered):
                 continue
             if re.fullmatch(r"[A-Z][\w\+\-\.&]*(?:\s+[A-Z][\w\+\-\.&]*){0,4}", part) and _name_ok(part):
-                ent = gazetteer().lookup("institution", part) or unknown_entity("institution", part)
+                ent = (gazetteer().lookup("institution", part) or _acronym_in_context(part, text)
+                       or _unknown("institution", part))
                 out.append(_Cand("institution", s, e, ent, "affiliation-template", 0.7))
                 covered.append((s, e))
     return doc
 
 
+_ACRONYM_ONLY = re.compile(r"[A-Z][A-Za-z&]*[A-Z][A-Za-z&]*")
+
+
+def _acronym_in_context(name: str, text: str) -> Entity | None:
+    """The institution a bare acronym means here (NTU: Nanyang or National Taiwan University?):
+    of the organisations ROR gives it, the one this text also names in full; else none."""
+    if not _ACRONYM_ONLY.fullmatch(name) or len(name) > 8:
+        return None
+    g = gazetteer()
+    scanned = _scan_key(text)
+    named = []
+    for eid in acronym_readings(name):
+        e = g.get("institution", eid)
+        if e is not None and any(_scan_key(s) in scanned for s in e.spellings if _full_name(s)):
+            named.append(e)
+    return named[0] if len(named) == 1 else None
+
+
+def _full_name(s: str) -> bool:
+    """A spelling that is more than an acronym: Chinese of three or more characters, or words."""
+    return len(s) >= 3 and bool(_IS_CJK.search(s)) or (" " in s.strip() and len(s) >= 8)
+
+
+_unknown = lru_cache(maxsize=1 << 16)(unknown_entity)
+
+
+@lru_cache(maxsize=1 << 16)
 def _near_entity(type_: str, name: str) -> Entity | None:
     """The one listed entity a long name misspells by a single character (斯坦福斯大学)."""
     key = norm(name)
     if type_ != "institution" or len(key) < 5:
         return None
-    index = gazetteer().index[type_]
+    index = gazetteer().curated_index[type_]
     found = {e.id: e for k, e in index.items()
              if abs(len(k) - len(key)) <= 1 and k[:2] == key[:2] and _one_edit(k, key)}
     if len(found) == 1:
@@ -737,7 +775,9 @@ def resolve_component(doc: Doc) -> Doc:
             else:
                 conf = min(conf, 0.6)
         if ent is None:
-            ent = _near_entity(type_, text[c.start:c.end]) or unknown_entity(type_, text[c.start:c.end])
+            name = text[c.start:c.end]
+            ent = (_near_entity(type_, name) or (type_ == "institution" and _acronym_in_context(name, text))
+                   or _unknown(type_, name))
         role = c.role
         if type_ == "method" and role is None:
             if sentence_ends is None:
@@ -750,10 +790,12 @@ def resolve_component(doc: Doc) -> Doc:
                 if (p := clause.rfind("提出")) >= 0 and not _USES.search(clause, p):
                     role = "proposed"
         mentions.append(Mention(type_, text[c.start:c.end], c.start, c.end, ent, rule, round(conf, 2), role))
-        sp = doc.char_span(c.start, c.end, label=type_, kb_id=str(ent.iri), alignment_mode="expand")
-        if sp is not None:
-            spans.append(sp)
-    doc.spans["kg"] = spans
+    if doc.user_data.get("kg_spans", True):  # extract_text wants the mentions only
+        for m in mentions:
+            sp = doc.char_span(m.start, m.end, label=m.type, kb_id=str(m.iri), alignment_mode="expand")
+            if sp is not None:
+                spans.append(sp)
+        doc.spans["kg"] = spans
     doc._.kg_mentions = mentions
     return doc
 
@@ -782,6 +824,7 @@ def extract_text(text: str, kind: str = "digest", title: str | None = None) -> t
     doc = pipe.make_doc(text)
     doc.user_data["kg_kind"] = kind
     doc.user_data["kg_title"] = title
+    doc.user_data["kg_spans"] = False
     for _, proc in pipe.pipeline:
         doc = proc(doc)
     return tuple(doc._.kg_mentions)

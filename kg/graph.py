@@ -156,13 +156,20 @@ def _paper_triples(g: Graph, entry: Entry) -> URIRef:
 
 
 def _entity_triples(g: Graph, ent: Entity) -> URIRef:
-    """Describe an extracted entity: types, labels in both languages, parent organisation."""
+    """Describe an extracted entity: types, labels in both languages; for an institution its
+    ROR and Wikidata IRIs (owl:sameAs, schema:sameAs) and the organisations it is part of."""
     node = ent.iri
     if ent.type == "institution":
         g.add((node, RDF.type, ORG.Organization))
         g.add((node, RDF.type, SDO.Organization))
-        if ent.parent and (parent := gazetteer().get("institution", ent.parent)):
-            g.add((node, ORG.subOrganizationOf, _entity_triples(g, parent)))
+        for link in ent.links:
+            g.add((node, OWL.sameAs, URIRef(link)))
+            g.add((node, SDO.sameAs, URIRef(link)))
+        for link in ent.within:  # ROR's record of the organisation it is a unit of
+            g.add((node, RDFS.seeAlso, URIRef(link)))
+        for pid in ent.parents:
+            if parent := gazetteer().get("institution", pid):
+                g.add((node, ORG.subOrganizationOf, _entity_triples(g, parent)))
     elif ent.type == "dataset":
         g.add((node, RDF.type, SDO.Dataset))
     elif ent.type == "person":
