@@ -12,7 +12,7 @@ from kg.errors import KgError
 from kg.store import DUMP_FILE, STORE_DIR
 
 OUT_HELP = "Output folder of `kg build`."
-FORMATS = ("table", "csv", "tsv", "json")
+FORMATS = ("table", "csv", "tsv", "json", "sparql-json", "turtle")
 
 
 def out_option(f):
@@ -22,7 +22,25 @@ def out_option(f):
 
 def format_option(f):
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                        show_default=True, help="How to print the results.")(f)
+                        show_default=True,
+                        help="How to print the results (a CONSTRUCT/DESCRIBE answer prints as Turtle).")(f)
+
+
+def endpoint_option(f):
+    return click.option("--endpoint", metavar="URL", envvar="KG_ENDPOINT",
+                        help="Query this SPARQL server instead of OUT/store (Oxigraph's base URL, "
+                             "or a query URL ending in /query or /sparql; env KG_ENDPOINT).")(f)
+
+
+def _store(out: Path, endpoint: str | None):
+    """The store a query runs on: the SPARQL server at ``endpoint``, else the one built in ``out``."""
+    if endpoint:
+        from kg.remote import endpoint as remote_endpoint
+
+        return remote_endpoint(endpoint)
+    from kg.store import open_store
+
+    return open_store(out)
 
 
 def _post_paths(paths: tuple[str, ...], samples: bool) -> list:
@@ -69,7 +87,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--samples", is_flag=True, help="Also build the sample posts shipped with kg.")
 @out_option
-def build(paths: tuple[Path, ...], samples: bool, out: Path) -> None:
+@click.option("--endpoint", metavar="URL", help="Also load each post's named graph into this SPARQL "
+              "server (Graph Store Protocol PUT, replacing the post's graph): Oxigraph's base URL or a query URL.")
+@click.option("--graph-store", metavar="URL", help="The server's Graph Store Protocol URL  [default: BASE/store]")
+def build(paths: tuple[Path, ...], samples: bool, out: Path, endpoint: str | None, graph_store: str | None) -> None:
     """Build the graph of the posts in PATHS (files or folders, searched recursively).
 
     Writes OUT/store (embedded Oxigraph) and OUT/graph.trig (one named graph per post).
@@ -78,12 +99,19 @@ def build(paths: tuple[Path, ...], samples: bool, out: Path) -> None:
     \b
     Example:
         kg build ../shared/corpus/dev --out outputs
+        kg build ../shared/corpus/dev --endpoint http://127.0.0.1:7878
     """
     from kg.build import build as run_build
 
     r = run_build(_post_paths(paths, samples), out)
     click.echo(f"built {r.posts} posts, {r.entries} entries, {r.papers} papers, {r.quads} quads "
                f"in {r.seconds:.2f}s → {r.out_dir / STORE_DIR}, {r.out_dir / DUMP_FILE}")
+    if endpoint or graph_store:
+        from kg.remote import endpoint as remote_endpoint
+        from kg.remote import load_dump
+
+        loaded = load_dump(r.out_dir / DUMP_FILE, remote_endpoint(endpoint or graph_store, graph_store))
+        click.echo(f"loaded {loaded.graphs} named graphs, {loaded.triples} triples → {loaded.store_url}")
 
 
 @cli.command()
@@ -120,10 +148,12 @@ def queries() -> None:
     from kg.query import named_queries
 
     for q in named_queries().values():
-        params = " ".join(f"[--{p.name} {p.example!r}]" if p.optional else f"--{p.name} {p.example!r}"
+        params = " ".join(f"[--{p.name} {p.kind.upper()}]" if p.optional else f"--{p.name} {p.kind.upper()}"
                           for p in q.params)
         click.echo(f"{q.name} {params}".rstrip())
         click.echo(f"    {q.description}")
+        for p in q.params:
+            click.echo(f"    --{p.name}: {p.description} (e.g. {p.example!r})")
 
 
 class QueryGroup(click.Group):
@@ -143,17 +173,21 @@ class QueryGroup(click.Group):
 
         @out_option
         @format_option
-        def run(out: Path, fmt: str, **params: str | None) -> None:
+        @endpoint_option
+        def run(out: Path, fmt: str, endpoint: str | None, **params: str | None) -> None:
             from kg.query import format_result, run_named
-            from kg.store import open_store
 
             given = {k.replace("_", "-"): v for k, v in params.items() if v is not None}
-            click.echo(format_result(run_named(open_store(out), q.name, **given), fmt), nl=False)
+            endpoint = endpoint or click.get_current_context().parent.params.get("endpoint")
+            click.echo(format_result(run_named(_store(out, endpoint), q.name, **given), fmt), nl=False)
 
         for p in reversed(q.params):
-            run = click.option(f"--{p.name}", default=None, required=not p.optional,
+            run = click.option(f"--{p.name}", metavar=p.kind.upper(), default=None, required=not p.optional,
                                help=f"{p.description} (e.g. {p.example!r})")(run)
-        return click.command(name, help=f"{q.description}", short_help=q.description)(run)
+        example = " ".join([f"kg query {q.name}"] + [f'--{p.name} "{p.example}"' for p in q.params
+                                                       if not p.optional or p is q.params[0]])
+        return click.command(name, help=f"{q.description}\n\n\b\nExample:\n    {example}",
+                             short_help=q.description)(run)
 
 
 @cli.group(cls=QueryGroup, invoke_without_command=True)
@@ -161,25 +195,29 @@ class QueryGroup(click.Group):
 @click.option("-f", "--file", "file", type=click.File(encoding="utf-8"), help="File of SPARQL to run.")
 @out_option
 @format_option
+@endpoint_option
 @click.pass_context
-def query(ctx: click.Context, sparql: str | None, file, out: Path, fmt: str) -> None:
+def query(ctx: click.Context, sparql: str | None, file, out: Path, fmt: str, endpoint: str | None) -> None:
     """Run a named query (see `kg queries`) or your own SPARQL against the graph.
 
-    Parameters are bound as RDF terms, never pasted into the query text.
+    Parameters are bound as RDF terms, never pasted into the query text. With --endpoint the
+    same queries run on a SPARQL server. A syntax error names the line and column.
 
     \b
     Examples:
         kg query papers-with-code --venue "AAAI 2019" --format json
+        kg query papers-by-institution --institution 清华
         kg query --sparql "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        kg query --endpoint http://127.0.0.1:7878 venues --format csv
     """
     if ctx.invoked_subcommand:
         return
     if (sparql is None) == (file is None):
         raise click.UsageError("give a query NAME, or exactly one of --sparql and -f/--file")
     from kg.query import format_result, run_query
-    from kg.store import open_store
 
-    click.echo(format_result(run_query(open_store(out), sparql if sparql is not None else file.read()), fmt), nl=False)
+    text, source = (sparql, None) if sparql is not None else (file.read(), file.name)
+    click.echo(format_result(run_query(_store(out, endpoint), text, source=source), fmt), nl=False)
 
 
 @cli.command()
@@ -198,6 +236,119 @@ def validate(out: Path) -> None:
         click.echo(report.text)
         raise click.ClickException(f"{len(report.errors)} SHACL violations in {out / DUMP_FILE}")
     click.echo(f"{out / DUMP_FILE} conforms to the kg shapes")
+
+
+@cli.command()
+@click.option("--what", type=click.Choice(("institutions",)), default="institutions", show_default=True,
+              help="Which nodes to list.")
+@click.option("--format", "fmt", type=click.Choice(("csv", "tsv", "json")), default="csv", show_default=True)
+@out_option
+@endpoint_option
+def export(what: str, fmt: str, out: Path, endpoint: str | None) -> None:
+    """Print the built graph's institutions as a table, with their ROR and Wikidata IRIs.
+
+    One row per institution: IRI, label, English and Chinese names, ROR IRI, Wikidata IRIs,
+    parent organisations, number of papers; join it with OpenAlex, Wikidata or funders' data.
+
+    \b
+    Example:
+        kg export --what institutions --format csv > institutions.csv
+    """
+    from kg.export import export_table
+    from kg.results import format_result
+
+    click.echo(format_result(export_table(_store(out, endpoint), what), fmt), nl=False)
+
+
+@cli.command()
+@out_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 opens the endpoint to the network).")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="Port (0: any free one).")
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds a query may run before it is refused with 503.")
+@click.option("--cors", is_flag=True, help="Let pages from other origins (e.g. a hosted YASGUI) query it.")
+def serve(out: Path, host: str, port: int, timeout: float, cors: bool) -> None:
+    """Serve the built graph as a read-only SPARQL 1.1 endpoint, with a query page at /.
+
+    Any SPARQL client works (curl, SPARQLWrapper, rdflib's SPARQLStore, YASGUI); updates and
+    SERVICE are refused and each query has a time limit. Needs the Oxigraph server program
+    (pip install "kg[serve]"). Stop it with Ctrl+C.
+
+    \b
+    Example:
+        kg serve --port 7878 &
+        curl -H "Accept: text/csv" http://127.0.0.1:7878/sparql --data-urlencode "query=SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    """
+    from kg.serve import start
+
+    server = start(out, host, port, timeout, cors, log=lambda line: click.echo(line, err=True))
+    click.echo(f"SPARQL endpoint {server.url} (query page at {server.url[:-len('sparql')]}); Ctrl+C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def _query_params(args: list[str]) -> dict[str, str]:
+    """``--venue "AAAI 2019" --topic=x`` after ``kg viz --query NAME`` → {"venue": …, "topic": …}."""
+    params, rest = {}, list(args)
+    while rest:
+        arg = rest.pop(0)
+        if not arg.startswith("--") or len(arg) == 2:
+            raise click.UsageError(f"unexpected argument {arg!r}; query parameters look like --venue VALUE")
+        name, eq, value = arg[2:].partition("=")
+        if not eq:
+            if not rest:
+                raise click.UsageError(f"--{name} needs a value")
+            value = rest.pop(0)
+        params[name.replace("-", "_")] = value
+    return params
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--focus", metavar="ENTITY", help="Draw what lies around ENTITY (any label or alias, or a paper id like pw2654).")
+@click.option("--query", "query_name", metavar="NAME", help="Draw what named query NAME returns (its parameters follow: --venue …).")
+@click.option("--depth", type=click.IntRange(0, 10), help="Links around the focus or the query's results  [default: 2 with --focus, 1 with --query]")
+@click.option("--types", metavar="TYPE,…", help="Node types to draw, e.g. paper,org,venue, or all  [default: all but post]")
+@click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True, help="Language of the labels.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write  [default: OUT/viz.html, OUT/viz-focus-….html, OUT/viz-query-….html]")
+@click.option("--max-nodes", type=click.IntRange(1), default=2000, show_default=True,
+              help="Most nodes a page holds; the rest are left out (and listed).")
+@out_option
+@click.pass_context
+def viz(ctx: click.Context, focus: str | None, query_name: str | None, depth: int | None, types: str | None,
+        lang: str, output: Path | None, max_nodes: int, out: Path) -> None:
+    """Write an interactive page of the graph that opens from disk, with no network.
+
+    Node colour and shape show the type, size the number of links; hover for a card, click to
+    highlight neighbours, search any label, filter by type, venue and year.
+
+    \b
+    Examples:
+        kg viz
+        kg viz --focus 清华 --depth 2
+        kg viz --query papers-with-code --venue "AAAI 2019" --types paper,org,venue,code
+    """
+    from kg.store import open_store
+    from kg.viz import select
+    from kg.vizpage import left_out_message, page_name, render_page, write_page
+
+    if ctx.args and query_name is None:
+        raise click.UsageError(f"unexpected arguments {' '.join(ctx.args)!r} (query parameters need --query)")
+    params = _query_params(ctx.args) if query_name else None
+    chosen = [t.strip() for t in types.split(",") if t.strip()] if types else None
+    selection = select(open_store(out), focus=focus, query=query_name, params=params, depth=depth,
+                       types=chosen, max_nodes=max_nodes)
+    path = write_page(render_page(selection, lang=lang), output or out / page_name(focus, query_name))
+    note = left_out_message(selection, max_nodes)
+    if note:
+        click.echo(note, err=True)
+    G = selection.graph
+    click.echo(f"wrote {path}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges")
 
 
 def main() -> None:

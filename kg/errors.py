@@ -22,3 +22,7 @@ class QueryError(KgError):
 
 class StoreError(KgError):
     """A graph store that is missing, locked or unreadable."""
+
+
+class VizError(KgError):
+    """A graph page that cannot be drawn: an unknown entity, node type or query result."""

@@ -4,6 +4,11 @@ An output folder (``outputs/`` by default) holds ``store/`` (a pyoxigraph on-dis
 ``graph.trig``. A build loads everything into a temporary folder inside it first and only then
 renames the new store and dump into place, so a failed build never destroys the previous one.
 
+Besides the posts' named graphs, the store's default graph holds their merge: each triple once,
+however many posts repeat it. Queries read that default graph (see kg/engine.py). Oxigraph's
+own union of the named graphs keeps a copy of a triple per graph, so a join on a node that
+hundreds of posts describe (an institution, a venue) multiplies its rows by hundreds at each step.
+
 >>> import tempfile
 >>> out = Path(tempfile.mkdtemp())
 >>> _ = write_outputs(b"<urn:a> <urn:b> <urn:c> .", out)
@@ -18,11 +23,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pyoxigraph import RdfFormat, Store
+from pyoxigraph import Quad, RdfFormat, Store, parse
 
 from kg.errors import StoreError
 
-__all__ = ["DEFAULT_OUT", "STORE_DIR", "DUMP_FILE", "write_outputs", "open_store"]
+__all__ = ["DEFAULT_OUT", "STORE_DIR", "DUMP_FILE", "write_outputs", "open_store", "load_memory"]
 
 DEFAULT_OUT = Path("outputs")
 STORE_DIR = "store"
@@ -73,12 +78,37 @@ def open_store(out_dir: Path = DEFAULT_OUT) -> Store:
         raise StoreError(f"{path}: cannot open the graph store: {err}") from err
 
 
+def load_memory(out_dir: Path = DEFAULT_OUT) -> "rdflib.Dataset":
+    """The graph built in ``out_dir`` as an rdflib in-memory dataset (``graph.trig`` parsed).
+
+    Its default graph is the union of the posts' graphs, as in the store; queries run on it
+    give the same answers, many times slower (see tests/bench/).
+
+    >>> out = Path(tempfile.mkdtemp()); _ = write_outputs(b"<urn:g> { <urn:a> <urn:b> <urn:c> . }", out)
+    >>> len(load_memory(out))
+    1
+    """
+    import rdflib
+
+    dump = Path(out_dir) / DUMP_FILE
+    if not dump.is_file():
+        raise StoreError(f"no graph in {out_dir}/ — run `kg build` first")
+    dataset = rdflib.Dataset(default_union=True)
+    try:
+        dataset.parse(dump, format="trig")
+    except Exception as err:  # rdflib's parsers raise their own exception types
+        raise StoreError(f"{dump}: cannot read the TriG dump: {err}") from err
+    return dataset
+
+
 def _load(trig: bytes, path: Path) -> None:
     """Load ``trig`` into a new on-disk store at ``path`` and close it."""
     store = None
     try:
         store = Store(str(path))
         store.bulk_load(trig, RdfFormat.TRIG)
+        # the merge of the named graphs as the default graph (the store keeps each triple once)
+        store.bulk_extend(Quad(q.subject, q.predicate, q.object) for q in parse(trig, RdfFormat.TRIG))
         store.flush()
     except SyntaxError as err:
         raise StoreError(f"{path}: the built graph is not valid TriG: {err}") from err
