@@ -43,3 +43,22 @@ def dev_built(tmp_path_factory, dev_dir):
     out = tmp_path_factory.mktemp("dev-outputs")
     build([dev_dir], out)
     return out
+
+
+@pytest.fixture(scope="session")
+def dev_scores(tmp_path_factory, dev_dir, gold_path):
+    """shared/eval/score.py's figures for `kg extract` over the dev corpus (run once)."""
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    spec = importlib.util.spec_from_file_location("kg_score", SHARED / "eval" / "score.py")
+    score = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(score)
+    r = CliRunner().invoke(cli, ["extract", str(dev_dir), "--format", "jsonl"])
+    assert r.exit_code == 0, r.output
+    system = tmp_path_factory.mktemp("scores") / "system.jsonl"
+    system.write_text(r.output, encoding="utf-8")
+    return score.score(score.load(str(gold_path)), score.load(str(system)))
