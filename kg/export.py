@@ -5,13 +5,8 @@ English and Chinese, ROR and Wikidata IRIs, parents, papers), registered by its 
 on any of kg's stores (:func:`kg.engine.run_query`). ``kg export --what institutions --format
 csv`` prints one.
 
->>> import tempfile
->>> from pathlib import Path
->>> from kg.build import build
->>> from kg.ingest import sample_paths
->>> from kg.store import open_store
->>> out = Path(tempfile.mkdtemp()); _ = build(sample_paths(), out)
->>> table = export_table(open_store(out), "institutions")
+>>> from kg.api import build_store
+>>> table = export_table(build_store(), "institutions")  # the packaged samples
 >>> table.columns
 ('institution', 'label', 'en', 'zh', 'ror', 'wikidata', 'parent', 'papers')
 >>> row = dict(zip(table.columns, next(r for r in table.rows if r[3] == "香港中文大学")))

@@ -30,15 +30,15 @@ import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import ahocorasick
 import jieba
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-from kg.gazetteer import TYPES, Entity, gazetteer, norm, paused_gc, unknown_entity
+from kg.gazetteer import Entity, gazetteer, norm, paused_gc, unknown_entity
 from kg.ror import acronym_readings
 from kg.parse import Entry
 
@@ -319,7 +319,6 @@ def _boundaries(doc: Doc) -> set[int]:
 @Language.component("kg_gazetteer")
 def gazetteer_component(doc: Doc) -> Doc:
     """Gazetteer hits, leftmost-longest, Chinese ones on word boundaries."""
-    text = _text(doc)
     hits = sorted(doc.user_data.get("kg_hits", ()), key=lambda h: (h[0], -(h[1] - h[0])))
     bounds = _boundaries(doc)
     out = _cands(doc)
@@ -584,7 +583,7 @@ def _kind_of(full: str) -> str | None:
     """What a bracketed acronym names, from the head word of its full name."""
     f = full.strip()
     if _IS_CJK.search(f):
-        return "method" if re.search("(?:网络|模型|算法|方法|机制|模块|框架|损失)$", f) else "method"
+        return "method"  # a Chinese full name with an acronym: in these texts, a method
     if _DATASET_HEAD.search(f):
         return "dataset"
     if _METRIC_HEAD.search(f):

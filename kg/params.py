@@ -5,13 +5,8 @@ the entity, in either language and any case: a lookup query over ``skos:prefLabe
 ``skos:altLabel`` and ``rdfs:label`` returns the IRIs of the entities of the wanted kind. A
 name that matches nothing is an error that lists close matches, not an empty answer.
 
->>> import tempfile
->>> from pathlib import Path
->>> from kg.build import build
->>> from kg.ingest import sample_paths
->>> from kg.store import open_store
->>> out = Path(tempfile.mkdtemp()); _ = build(sample_paths(), out)
->>> store = open_store(out)
+>>> from kg.api import build_store
+>>> store = build_store()  # the packaged samples
 >>> bind_param(store, "topic", "object  DETECTION") == bind_param(store, "topic", "Object Detection")
 True
 >>> bind_param(store, "topic", "Recommender System")

@@ -8,13 +8,8 @@ notebook: it also offers :func:`run_query` and :func:`format_result`.
 
 >>> sorted(named_queries())[:4]
 ['datasets-for-task', 'evidence', 'institution-collaborations', 'methods-proposed']
->>> import tempfile
->>> from pathlib import Path
->>> from kg.build import build
->>> from kg.ingest import sample_paths
->>> from kg.store import open_store
->>> out = Path(tempfile.mkdtemp()); _ = build(sample_paths(), out)
->>> result = run_named(open_store(out), "papers-with-code", venue="AAAI 2019")
+>>> from kg.api import build_store
+>>> result = run_named(build_store(), "papers-with-code", venue="AAAI 2019")  # the samples
 >>> result.columns, result.rows[0][0]
 (('paper', 'title', 'venue_label', 'code'), 'https://www.paperweekly.site/papers/90011')
 """

@@ -22,10 +22,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import Quad, RdfFormat, Store, parse
 
 from kg.errors import StoreError
+
+if TYPE_CHECKING:
+    from rdflib import Dataset
 
 __all__ = ["DEFAULT_OUT", "STORE_DIR", "DUMP_FILE", "write_outputs", "open_store", "load_memory"]
 
@@ -78,7 +82,7 @@ def open_store(out_dir: Path = DEFAULT_OUT) -> Store:
         raise StoreError(f"{path}: cannot open the graph store: {err}") from err
 
 
-def load_memory(out_dir: Path = DEFAULT_OUT) -> "rdflib.Dataset":
+def load_memory(out_dir: Path = DEFAULT_OUT) -> "Dataset":
     """The graph built in ``out_dir`` as an rdflib in-memory dataset (``graph.trig`` parsed).
 
     Its default graph is the union of the posts' graphs, as in the store; queries run on it

@@ -6,13 +6,8 @@ facts); :func:`select` keeps the whole graph, the neighbourhood of an entity (``
 named query's results, and caps it at :data:`MAX_NODES`; :func:`kg.vizpage.render_page` lays
 it out and writes the page.
 
->>> import tempfile
->>> from pathlib import Path
->>> from kg.build import build
->>> from kg.ingest import sample_paths
->>> from kg.store import open_store
->>> out = Path(tempfile.mkdtemp()); _ = build(sample_paths(), out)
->>> store = open_store(out)
+>>> from kg.api import build_store
+>>> store = build_store()  # the packaged samples
 >>> [m.label for m in find_entities(store, "aaai 2019") if m.exact]
 ['AAAI 2019']
 >>> sel = select(store, focus="AAAI 2019", depth=1)
