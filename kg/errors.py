@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class KgError(Exception):
     """Base of every error kg raises on purpose; the CLI prints it on one line."""
@@ -14,6 +16,25 @@ class InputError(KgError):
         self.path, self.message, self.line = str(path), message, line
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class InputWarning:
+    """Something a user should know about a post that kg still reads, e.g. an entry without a link.
+
+    >>> str(InputWarning("posts/a.md", 12, "entry at line 12 has no paper link"))
+    'posts/a.md:12: entry at line 12 has no paper link'
+    >>> str(InputWarning("posts/a.md", None, "saved web page"))
+    'posts/a.md: saved web page'
+    """
+
+    path: str
+    line: int | None  # 1-based line of the post, None when the warning is about the whole post
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
 
 
 class QueryError(KgError):

@@ -9,15 +9,16 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from rdflib import URIRef
 
-from kg.errors import InputError
+from kg.errors import InputError, InputWarning
 from kg.ingest import Post, read_posts
-from kg.link import paper_iri
+from kg.link import paper_iri, paper_key
 from kg.venues import Venue, find_venue
 
 __all__ = ["Entry", "parse_post", "parse_paths", "clean_markup"]
@@ -49,8 +50,10 @@ class Entry:
 
 
 # --- line shapes ------------------------------------------------------------------------------
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\((https?://[^)\s]*)\)")
+# No "[" inside images and links, and no two adjacent optional runs of the same characters:
+# that keeps every pattern linear in the length of a line (a 1 MB line parses in well under a second).
+_IMAGE = re.compile(r"!\[[^\]\[]*\]\([^)\[]*\)")
+_LINK = re.compile(r"\[([^\]\[]*)\]\((https?://[^)\s\[]*)\)")
 _URL = re.compile(r"https?://[^\s<>\"'）)\]，。；、]+")
 _RECOMMENDER = re.compile(r"^@\s*(?P<user>[^@\s][^@]{0,40}?)\s*推荐$")  # matched with "*" removed
 _TOPIC = re.compile(r"^(?:\*\*)?\\?#(?!#)\s*(?P<topic>.+?)(?:\*\*)?$")
@@ -64,7 +67,7 @@ _HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*$")
 _PAPERDAILY_LINE = re.compile(r"这是\s*PaperDaily\s*的第")
 _NOTE_FROM = re.compile(r"论文笔记来自\s*PaperWeekly\s*社区用户\s*(?:\*\*)?\s*@\s*(?P<user>[^*\s。，,]+)")
 _WRITER_BLOCK = re.compile(r"^(?:作者|学校|单位|研究方向)\s*丨")
-_ABOUT_WRITER = re.compile(r"^#*\s*(?:\*\*)?\s*关于作者")
+_ABOUT_WRITER = re.compile(r"^#*\s*(?:\*\*\s*)?关于作者")
 _CODE_HOST = re.compile(r"https?://(?:[\w.-]*\.)?(?:github\.com|gitlab\.com|bitbucket\.org|github\.io)/", re.I)
 
 # Where a post's content ends: every line from the first of these on is boilerplate.
@@ -94,6 +97,8 @@ def clean_markup(line: str) -> str:
 
 def _recommender(line: str) -> re.Match[str] | None:
     """``**@user 推荐**`` in any of the bold spellings posts use."""
+    if "@" not in line or "推荐" not in line:
+        return None
     return _RECOMMENDER.match(line.replace("*", "").strip())
 
 
@@ -112,12 +117,12 @@ class _Lines:
     @classmethod
     def of(cls, post: Post) -> _Lines:
         raw = post.text.split("\n")
-        bare = [_IMAGE.sub("", r).strip() for r in raw]
+        bare = [(_IMAGE.sub("", r) if "![" in r else r).strip() for r in raw]
         return cls(raw, bare, len(raw))
 
     def cut_tail(self, after: int) -> None:
         for i in range(after, len(self.bare)):
-            if _TAIL.search(self.bare[i]):
+            if self.bare[i] and _TAIL.search(self.bare[i]):
                 self.end = i
                 return
 
@@ -143,7 +148,9 @@ def _digest_entries(post: Post, lines: _Lines) -> list[Entry]:
     recs = [i for i in range(lines.end) if _recommender(lines.bare[i])]
     if not recs:
         return []
-    sections = {i: m.group("name") for i in range(lines.end) if (m := _SECTION.search(lines.bare[i]))}
+    sections = {i: m.group("name") for i in range(lines.end)
+                if "[" in lines.bare[i] and (m := _SECTION.search(lines.bare[i]))}
+    section_lines = sorted(sections)
     entries: list[Entry] = []
     prev_end = 0
     for k, r in enumerate(recs):
@@ -154,7 +161,8 @@ def _digest_entries(post: Post, lines: _Lines) -> list[Entry]:
             stop = next_title_line if next_title_line is not None else stop
         topics, body_start = _topics_after(lines, r, stop)
         links, body_stop, prev_end = _links_block(lines, body_start, stop)
-        section = next((sections[i] for i in sorted(sections, reverse=True) if i < r), None)
+        above = bisect_left(section_lines, r)
+        section = sections[section_lines[above - 1]] if above else None
         summary = lines.prose(body_start, body_stop)
         text = "\n".join(t for t in (title, summary) if t)
         entries.append(Entry(
@@ -328,17 +336,73 @@ def _code_urls(lines: _Lines, start: int, stop: int) -> list[str]:
 
 
 # --- the post -----------------------------------------------------------------------------------
-def parse_post(post: Post) -> tuple[Entry, ...]:
-    """All paper entries of a post, in order; :class:`InputError` if it has none."""
+def parse_post(post: Post, warnings: list[InputWarning] | None = None) -> tuple[Entry, ...]:
+    """All paper entries of a post, in order; :class:`InputError` if it has none.
+
+    When ``warnings`` is a list, what a user should know about the post is appended to it:
+    first ``post.warnings`` (from reading it), then entries without a paper link or summary,
+    a paper given twice, a post that looks cut short; each names the line its entry starts on.
+
+    >>> from kg.ingest import post_from_bytes
+    >>> post = post_from_bytes("2019年01月02日\\n\\n**@ann 推荐**\\n\\n#NLP\\n\\n本文来自清华大学。".encode(), "a.md")
+    >>> warnings = []
+    >>> [e.recommender for e in parse_post(post, warnings)]
+    ['ann']
+    >>> for w in warnings: print(w)
+    a.md:3: entry at line 3 has no paper link; its paper gets an id from the post and position
+    a.md:3: post ends inside the entry at line 3 (no paper link, none of the closing lines such as '关于PaperWeekly'): it looks cut short
+    """
     lines = _Lines.of(post)
-    first = next((i for i, b in enumerate(lines.bare) if _recommender(b) or _NOTE_FIELD.match(b)), 0)
+    first = next((i for i, b in enumerate(lines.bare) if b and (_recommender(b) or _NOTE_FIELD.match(b))), 0)
     lines.cut_tail(first)
     entries = _digest_entries(post, lines) or _note_entries(post, lines)
     if not entries:
         raise InputError(post.path, "no paper entries found (no '**@user 推荐**' or '■ 论文 |' blocks)")
+    if warnings is not None:
+        warnings.extend(post.warnings)
+        warnings.extend(_entry_warnings(post, entries, has_tail=lines.end < len(lines.raw)))
     return tuple(entries)
 
 
-def parse_paths(paths: Iterable[str | Path]) -> list[tuple[Post, tuple[Entry, ...]]]:
-    """Read and parse every post under ``paths``; the first bad post raises :class:`InputError`."""
-    return [(post, parse_post(post)) for post in read_posts(paths)]
+def _entry_warnings(post: Post, entries: list[Entry], has_tail: bool) -> list[InputWarning]:
+    found: list[InputWarning] = []
+
+    def warn(entry: Entry, message: str) -> None:
+        found.append(InputWarning(post.path, entry.line, message))
+
+    first_of: dict[str, int] = {}
+    for e in entries:
+        missing = _missing(e)
+        if e.paper_url is None:
+            warn(e, f"entry at line {e.line} has no paper link; its paper gets an id from the post and position")
+        elif (key := paper_key(e.paper_url)) in first_of:
+            warn(e, f"entry at line {e.line} has the same paper link as the entry at line {first_of[key]}")
+        else:
+            first_of[key] = e.line
+        if "summary" in missing and (has_tail or e is not entries[-1]):
+            warn(e, f"entry at line {e.line} has no summary")
+    last = entries[-1]
+    if not has_tail and (missing := _missing(last)):
+        warn(last, f"post ends inside the entry at line {last.line} (no {' or '.join(missing)}, none of the "
+             "closing lines such as '关于PaperWeekly'): it looks cut short")
+    elif not has_tail:
+        warn(last, f"none of the closing lines (such as '关于PaperWeekly') after the entry at line {last.line}: "
+             "if the post was cut short, entries after it are missing")
+    return found
+
+
+def _missing(entry: Entry) -> list[str]:
+    """What an entry cut short lacks: its summary (digests) and paper link."""
+    missing = ["summary"] if entry.kind == "digest" and entry.text == (entry.title or "") else []
+    return missing + (["paper link"] if entry.paper_url is None else [])
+
+
+def parse_paths(
+    paths: Iterable[str | Path], warnings: list[InputWarning] | None = None
+) -> list[tuple[Post, tuple[Entry, ...]]]:
+    """Read and parse every post under ``paths``; the first bad post raises :class:`InputError`.
+
+    A post with the same bytes as an earlier one is skipped; ``warnings`` collects what
+    :func:`kg.ingest.read_posts` and :func:`parse_post` report.
+    """
+    return [(post, parse_post(post, warnings)) for post in read_posts(paths, warnings)]
