@@ -1,54 +1,432 @@
-"""The main job: posts on disk → entries → RDF dataset → store and TriG dump under ``outputs/``.
+"""The main job: posts on disk → one named graph per post → the store and TriG dump under ``outputs/``.
+
+Builds are incremental. ``OUT/manifest.json`` remembers, for each post, its file's size, time
+and SHA-256, and where its named graph sits in ``graph.trig``. The next build reads only the
+posts whose content changed (a touched file with the same bytes is not read again), replaces
+their graphs, and keeps the others' as they were; with ``prune`` the graphs of posts no longer
+given are removed. Whatever was reused, the dump and the store equal those of a clean build of
+the same posts, byte for byte and quad for quad (tests/test_build.py). A change to kg itself
+(its code or resources) makes the next build a clean one.
+
+Posts are read and turned into graphs in worker processes (one per core), the results kept in
+post order; a post that cannot be read is skipped with a warning naming it.
 
 >>> import tempfile
 >>> from kg.ingest import sample_paths
->>> report = build(sample_paths(), Path(tempfile.mkdtemp()))
->>> report.posts, report.entries
-(3, 11)
+>>> out = Path(tempfile.mkdtemp())
+>>> report = build(sample_paths(), out)
+>>> report.posts, report.entries, report.read
+(3, 11, 3)
+>>> build(sample_paths(), out).read
+0
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import signal
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, Protocol
 
-from kg.graph import build_dataset, dump_trig
-from kg.parse import parse_paths
-from kg.store import write_outputs
+from kg.errors import InputError, InputWarning, StoreError
+from kg.ingest import find_posts, read_post
+from kg.link import graph_iri
+from kg.store import (
+    DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, commit, forget_locks, load_new_store, staging,
+    update_store,
+)
 
-__all__ = ["BuildReport", "build"]
+__all__ = ["BuildReport", "PostRecord", "build", "fingerprint"]
+
+_MANIFEST_VERSION = 1
+_PARALLEL_FROM = 16  # fewer posts than this are not worth starting worker processes for
+_REBUILD_SHARE = 0.2  # when more than this share of posts changed, the store is loaded afresh
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """What the manifest keeps of one post."""
+
+    graph: str  # its named graph's IRI
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    entries: int
+    papers: tuple[str, ...]
+    facts: int  # extracted facts (mentions) in its graph
+    triples: int
+    offset: int = 0  # of its chunk in graph.trig
+    length: int = 0
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build wrote, for the summary line."""
+    """What a build did, for the summary line."""
 
-    posts: int
+    posts: int  # in the graph now
     entries: int
     papers: int
-    quads: int
+    facts: int
+    quads: int  # in the posts' named graphs
+    read: int  # posts read and extracted this time
+    unchanged: int
+    removed: int
+    kept: int  # posts of an earlier build not given this time and kept (no prune)
+    skipped: tuple[str, ...]  # posts that could not be read
+    warnings: tuple[InputWarning, ...]
     out_dir: Path
     seconds: float
+    changed: tuple[str, ...] = field(default=())  # graph IRIs replaced or removed
 
 
-def build(paths: Iterable[str | Path], out_dir: Path) -> BuildReport:
-    """Build the graph of the posts under ``paths`` into ``out_dir``.
+@dataclass(frozen=True)
+class _Result:
+    """A post read by a worker: its record and its graph as a TriG chunk, or why it was skipped."""
 
-    Everything is read and checked before anything is written, and the outputs are
-    swapped in whole, so a failed build leaves the previous one as it was.
+    path: str
+    record: PostRecord | None
+    chunk: bytes
+    warnings: tuple[InputWarning, ...]
+    error: str | None = None
+
+
+def _process(job: tuple[str, int, int]) -> _Result:
+    """Read, parse and extract one post into its graph's TriG chunk (runs in a worker)."""
+    from kg.graph import OA, graph_chunk, post_triples
+    from kg.parse import parse_post
+
+    path, size, mtime_ns = job
+    warnings: list[InputWarning] = []
+    try:
+        post = read_post(path)
+        entries = parse_post(post, warnings)
+    except InputError as err:
+        return _Result(path, None, b"", (), err.message)
+    graph = graph_iri(post.name)
+    triples = post_triples(post, entries)
+    record = PostRecord(
+        str(graph), path, size, mtime_ns, post.sha256, len(entries),
+        papers=tuple(sorted({str(e.paper_iri) for e in entries})),
+        facts=sum(1 for _, p, _ in triples if p == OA.hasBody), triples=len(triples),
+    )
+    return _Result(path, record, graph_chunk(graph, triples).encode("utf-8"), tuple(warnings))
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a worker process: it ends with the build that started it (killed or not), holds
+    none of its locks, and loads the extraction pipeline before its first post."""
+    forget_locks()
+    try:  # Linux: a SIGKILLed build takes its workers with it
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the build died before the line above
+        os._exit(1)
+    from kg.extract import nlp
+
+    nlp()
+
+
+def _run(jobs: list[tuple[str, int, int]], workers: int) -> Iterator[_Result]:
+    """:func:`_process` over ``jobs``, in their order, on ``workers`` processes."""
+    if workers <= 1 or len(jobs) < _PARALLEL_FROM:
+        yield from map(_process, jobs)
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ctx.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        yield from pool.imap(_process, jobs, chunksize=4)
+
+
+@cache
+def fingerprint() -> str:
+    """A hash of what decides a post's graph besides the post: kg's version, code and data."""
+    h = hashlib.sha256()
+    try:
+        h.update(version("kg").encode())
+    except PackageNotFoundError:
+        pass
+    root = Path(__file__).parent
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".pyc"}:
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    if ror := os.environ.get("KG_ROR"):
+        h.update(ror.encode())
+        if Path(ror).is_file():
+            st = Path(ror).stat()
+            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def _read_manifest(out_dir: Path) -> dict[str, PostRecord]:
+    """The posts of the build in ``out_dir`` (none if there is none, or kg changed since)."""
+    try:
+        data = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if data.get("version") != _MANIFEST_VERSION or data.get("fingerprint") != fingerprint():
+        return {}
+    if not (out_dir / STORE_DIR).is_dir() or not (out_dir / DUMP_FILE).is_file():
+        return {}
+    try:
+        records = [PostRecord(**{**r, "papers": tuple(r["papers"])}) for r in data["posts"]]
+    except (KeyError, TypeError):
+        return {}
+    return {r.graph: r for r in records}
+
+
+def _write_manifest(path: Path, records: Iterable[PostRecord]) -> None:
+    """Write the manifest (to a temporary file renamed over ``path``)."""
+    data = {"version": _MANIFEST_VERSION, "fingerprint": fingerprint(),
+            "posts": [asdict(r) for r in records]}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class _Merged:
+    """Reads the posts' chunks of a dump as Turtle (graph lines dropped): the merge of the graphs."""
+
+    def __init__(self, dump: Path, records: list[PostRecord], header: bytes) -> None:
+        self._file = open(dump, "rb")
+        self._parts = iter(records)
+        self._buf = header
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            r = next(self._parts, None)
+            if r is None:
+                break
+            self._file.seek(r.offset)
+            chunk = self._file.read(r.length)
+            # "\n<graph> {\n" … "}\n": keep the statements between
+            self._buf += chunk[chunk.index(b"{\n") + 2:-2]
+        out, self._buf = (self._buf, b"") if n < 0 else (self._buf[:n], self._buf[n:])
+        return out
+
+    def __enter__(self) -> "_Merged":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+
+
+class Progress(Protocol):
+    """What a build tells its caller while it reads posts (the CLI draws a bar from it)."""
+
+    def start(self, total: int) -> None:
+        """``total`` posts are about to be read."""
+
+    def advance(self, path: str, entries: int, skipped: bool) -> None:
+        """One post was read (``skipped`` when it could not be)."""
+
+
+def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, workers: int | None = None,
+          progress: Progress | None = None) -> BuildReport:
+    """Build the graph of the posts under ``paths`` into ``out_dir``, reusing an earlier build.
+
+    A post that cannot be read is skipped with a warning; :class:`InputError` when a path does
+    not exist, a folder holds no posts, or no post could be read. Nothing in ``out_dir``
+    changes until the whole new graph is written, and then it changes at once.
     """
     start = time.perf_counter()
-    parsed = parse_paths(paths)
-    dataset = build_dataset(parsed)
-    write_outputs(dump_trig(dataset), out_dir)
-    papers = {e.paper_iri for _, entries in parsed for e in entries}
+    out_dir = Path(out_dir)
+    files = find_posts(paths)
+    with build_lock(out_dir):
+        old = _read_manifest(out_dir)
+        warnings: list[InputWarning] = []
+        given: dict[str, tuple[Path, os.stat_result]] = {}
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError as err:
+                raise InputError(str(f), f"cannot read: {err.strerror or err}") from None
+            key = str(graph_iri(f.name))
+            if key in given:
+                warnings.append(InputWarning(str(f), None, f"has the same file name as {given[key][0]}, "
+                                             "so it is the same post; this one replaces it"))
+            given[key] = (f, st)
+
+        records: dict[str, PostRecord] = {}
+        jobs: list[tuple[str, int, int]] = []
+        for key, (f, st) in given.items():
+            r = old.get(key)
+            if r and r.size == st.st_size and r.mtime_ns == st.st_mtime_ns and r.path == str(f):
+                records[key] = r
+            elif r and r.size == st.st_size and _sha256(f) == r.sha256:  # touched, not changed
+                records[key] = PostRecord(**{**asdict(r), "path": str(f), "mtime_ns": st.st_mtime_ns})
+            else:
+                jobs.append((str(f), st.st_size, st.st_mtime_ns))
+        kept = {k: r for k, r in old.items() if k not in given}
+        if not prune:
+            records.update(kept)
+
+        jobs.sort(key=lambda j: str(graph_iri(Path(j[0]).name)))
+        to_read = {str(graph_iri(Path(j[0]).name)) for j in jobs}
+        keep_new = bool(old) and len(jobs) <= _REBUILD_SHARE * len(given)  # else the store is loaded afresh
+        new_chunks: dict[str, bytes] = {}  # of changed posts, when the store is to be updated in place
+        changed: list[str] = []
+        read: list[str] = []
+        skipped: list[str] = []
+        if progress:
+            progress.start(len(jobs))
+        tmp = staging(out_dir)
+        try:
+            results = _run(jobs, workers or os.cpu_count() or 1)
+            with _DumpWriter(tmp / DUMP_FILE, out_dir / DUMP_FILE) as dump:
+                for key in sorted({*records, *to_read}):
+                    if key not in to_read:
+                        records[key] = dump.copy(records[key])
+                        continue
+                    result = next(results)
+                    if progress:
+                        progress.advance(result.path, result.record.entries if result.record else 0,
+                                         result.record is None)
+                    if result.record is None:
+                        skipped.append(result.path)
+                        warnings.append(InputWarning(result.path, None, f"{result.error}; skipped"))
+                        records.pop(key, None)
+                        continue
+                    warnings.extend(result.warnings)
+                    read.append(key)
+                    records[key] = dump.write(result.record, result.chunk)
+                    if key not in old or dump.old_chunk(old[key]) != result.chunk:
+                        changed.append(key)
+                        if keep_new:
+                            new_chunks[key] = result.chunk
+            if len(skipped) == len(given):
+                first = next(w for w in warnings if w.path == skipped[0] and w.message.endswith("; skipped"))
+                if len(skipped) == 1:
+                    raise InputError(skipped[0], first.message.removesuffix("; skipped"))
+                raise InputError(", ".join(str(p) for p in paths),
+                                 f"none of the {len(skipped)} posts could be read (the first: {first})")
+            first_of: dict[str, str] = {}
+            for key in sorted(records):  # the same bytes under two names: two posts, one set of papers
+                r = records[key]
+                if r.sha256 in first_of and key in read:
+                    warnings.append(InputWarning(r.path, None, f"same content as {first_of[r.sha256]}; both are "
+                                                 "kept as posts and their papers are the same nodes"))
+                first_of.setdefault(r.sha256, r.path)
+            removed = [k for k in old if k not in records]
+            changed = sorted({*changed, *removed})
+            ordered = [records[k] for k in sorted(records)]
+            if old and not changed:  # nothing to write but, for touched files, their new times
+                shutil.rmtree(tmp, ignore_errors=True)
+                if ordered != [old[k] for k in sorted(old)]:
+                    _write_manifest(out_dir / MANIFEST_FILE, ordered)
+                return _report(ordered, len(read), len(given) - len(read) - len(skipped), 0,
+                               0 if prune else len(kept), skipped, warnings, out_dir, start, ())
+            header = _header()
+            if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
+                with _Merged(tmp / DUMP_FILE, ordered, header) as merged:
+                    load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, merged)
+            else:
+                update_store(tmp / STORE_DIR, out_dir / STORE_DIR,
+                             _changes(changed, old, new_chunks, out_dir / DUMP_FILE, header))
+            _write_manifest(tmp / MANIFEST_FILE, ordered)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        commit(tmp, out_dir)
+    return _report(ordered, len(read), len(given) - len(read) - len(skipped), len(removed),
+                   0 if prune else len(kept), skipped, warnings, out_dir, start, tuple(changed))
+
+
+def _header() -> bytes:
+    from kg.link import trig_header
+
+    return trig_header().encode("utf-8")
+
+
+class _DumpWriter:
+    """Writes a dump post by post: the header, then each post's chunk, new or copied from the
+    old dump; gives back each post's record with its chunk's place in the new dump."""
+
+    def __init__(self, path: Path, old_dump: Path) -> None:
+        self.path, self.old_dump = path, old_dump
+
+    def __enter__(self) -> "_DumpWriter":
+        self.out = open(self.path, "wb")
+        self.src = open(self.old_dump, "rb") if self.old_dump.is_file() else None
+        self.out.write(_header())
+        self.pos = self.out.tell()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.out.close()
+        if self.src:
+            self.src.close()
+
+    def write(self, record: PostRecord, chunk: bytes) -> PostRecord:
+        self.out.write(chunk)
+        return self._placed(record, len(chunk))
+
+    def copy(self, record: PostRecord) -> PostRecord:
+        self.out.flush()
+        copied = 0
+        while copied < record.length:
+            n = os.copy_file_range(self.src.fileno(), self.out.fileno(), record.length - copied,
+                                   record.offset + copied) if self.src else 0
+            if n == 0:
+                raise StoreError(f"{self.old_dump}: shorter than its manifest says; "
+                                 "delete the output folder and build again")
+            copied += n
+        self.out.seek(0, os.SEEK_END)
+        return self._placed(record, record.length)
+
+    def old_chunk(self, record: PostRecord) -> bytes | None:
+        """The chunk the last build wrote for the post of ``record``."""
+        if not self.src:
+            return None
+        self.src.seek(record.offset)
+        return self.src.read(record.length)
+
+    def _placed(self, record: PostRecord, length: int) -> PostRecord:
+        placed = PostRecord(**{**asdict(record), "offset": self.pos, "length": length})
+        self.pos += length
+        return placed
+
+
+def _changes(changed: list[str], old: dict[str, PostRecord], new_chunks: dict[str, bytes], dump: Path,
+             header: bytes) -> Iterator[tuple[str, bytes | None, bytes | None]]:
+    """(graph, old TriG, new TriG) of each changed post, for :func:`kg.store.update_store`."""
+    with open(dump, "rb") as f:
+        for key in changed:
+            before = None
+            if key in old:
+                f.seek(old[key].offset)
+                before = header + f.read(old[key].length)
+            after = header + new_chunks[key] if key in new_chunks else None
+            yield key, before, after
+
+
+def _report(records: list[PostRecord], read: int, unchanged: int, removed: int, kept: int,
+            skipped: list[str], warnings: list[InputWarning], out_dir: Path, start: float,
+            changed: tuple[str, ...]) -> BuildReport:
     return BuildReport(
-        posts=len(parsed),
-        entries=sum(len(entries) for _, entries in parsed),
-        papers=len(papers),
-        quads=sum(1 for _ in dataset.quads()),
-        out_dir=out_dir,
-        seconds=time.perf_counter() - start,
+        posts=len(records),
+        entries=sum(r.entries for r in records),
+        papers=len({p for r in records for p in r.papers}),
+        facts=sum(r.facts for r in records),
+        quads=sum(r.triples for r in records),
+        read=read, unchanged=unchanged, removed=removed, kept=kept,
+        skipped=tuple(skipped), warnings=tuple(warnings), out_dir=out_dir,
+        seconds=time.perf_counter() - start, changed=changed,
     )

@@ -53,7 +53,9 @@ def _post_paths(paths: tuple[str, ...], samples: bool) -> list:
 
 
 class KgGroup(click.Group):
-    """Turns kg's own errors into one-line click errors (exit code 1), unless --debug."""
+    """Exit codes: 0 done (warnings may have been printed), 1 an error kg explains in one line (bad
+    input, a locked or missing store), 2 a wrong command line, 3 a bug in kg, 130 interrupted.
+    Tracebacks only with --debug."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -66,6 +68,17 @@ class KgGroup(click.Group):
             if (ctx.obj or {}).get("debug"):
                 raise
             raise click.ClickException(f"{e.filename or ''}: {e.strerror or e}") from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as e:  # a bug in kg: one line, the traceback only with --debug
+            if (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"Error: internal error ({type(e).__name__}: {e}); run `kg --debug …` "
+                       "for the traceback and report it", err=True)
+            ctx.exit(3)
 
 
 @click.group(cls=KgGroup)
@@ -82,35 +95,97 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+class _Bar:
+    """The progress of a build on stderr: a bar (posts, entries, rate) on a terminal, nothing in a pipe;
+    with ``verbose`` a line per post read instead."""
+
+    def __init__(self, verbose: bool) -> None:
+        import sys
+
+        self.verbose, self.bar, self.entries = verbose, None, 0
+        self.tty = sys.stderr.isatty()
+
+    def start(self, total: int) -> None:
+        import time
+
+        self.t0 = time.perf_counter()
+        if self.tty and not self.verbose and total > 1:
+            self.bar = click.progressbar(length=total, label="reading posts", file=click.get_text_stream("stderr"),
+                                         item_show_func=lambda _: self._status(), show_pos=True)
+            self.bar.__enter__()
+
+    def _status(self) -> str:
+        import time
+
+        done = self.bar.pos if self.bar else 0
+        rate = done / max(time.perf_counter() - self.t0, 1e-9)
+        return f"{self.entries} entries, {rate:.0f} posts/s"
+
+    def advance(self, path: str, entries: int, skipped: bool) -> None:
+        self.entries += entries
+        if self.verbose:
+            click.echo(f"{'skipped' if skipped else 'read'} {path} ({entries} entries)", err=True)
+        elif self.bar:
+            self.bar.update(1, path)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--samples", is_flag=True, help="Also build the sample posts shipped with kg.")
 @out_option
+@click.option("--prune", is_flag=True, help="Remove the graphs of posts that an earlier build into OUT read "
+              "but that PATHS no longer hold (without it they are kept).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes that read posts  [default: one per core]")
+@click.option("--verbose", "-v", is_flag=True, help="Print a line for each post read.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors: no progress, warnings or summary.")
 @click.option("--endpoint", metavar="URL", help="Also load each post's named graph into this SPARQL "
               "server (Graph Store Protocol PUT, replacing the post's graph): Oxigraph's base URL or a query URL.")
 @click.option("--graph-store", metavar="URL", help="The server's Graph Store Protocol URL  [default: BASE/store]")
-def build(paths: tuple[Path, ...], samples: bool, out: Path, endpoint: str | None, graph_store: str | None) -> None:
+def build(paths: tuple[Path, ...], samples: bool, out: Path, prune: bool, jobs: int | None, verbose: bool,
+          quiet: bool, endpoint: str | None, graph_store: str | None) -> None:
     """Build the graph of the posts in PATHS (files or folders, searched recursively).
 
-    Writes OUT/store (embedded Oxigraph) and OUT/graph.trig (one named graph per post).
-    A bad post stops the build and leaves the previous one untouched.
+    Writes OUT/store (embedded Oxigraph), OUT/graph.trig (one named graph per post) and
+    OUT/manifest.json. A second build reads only the posts that changed and replaces their
+    graphs; the result is the same as a clean build. A post that cannot be read is skipped
+    with a warning; nothing in OUT changes until the new graph is complete.
 
     \b
     Example:
         kg build ../shared/corpus/dev --out outputs
+        kg build ../shared/corpus/dev --prune          # also drop posts deleted since
         kg build ../shared/corpus/dev --endpoint http://127.0.0.1:7878
     """
     from kg.build import build as run_build
 
-    r = run_build(_post_paths(paths, samples), out)
-    click.echo(f"built {r.posts} posts, {r.entries} entries, {r.papers} papers, {r.quads} quads "
-               f"in {r.seconds:.2f}s → {r.out_dir / STORE_DIR}, {r.out_dir / DUMP_FILE}")
+    bar = _Bar(verbose) if not quiet else None
+    try:
+        r = run_build(_post_paths(paths, samples), out, prune=prune, workers=jobs, progress=bar)
+    finally:
+        if bar:
+            bar.close()
+    if not quiet:
+        for w in r.warnings:
+            click.echo(f"warning: {w}", err=True)
+        how = f"{r.read} read, {r.unchanged} unchanged" + (f", {len(r.skipped)} skipped" if r.skipped else "") \
+            + (f", {r.removed} removed" if r.removed else "") \
+            + (f", {r.kept} kept from earlier builds (--prune drops them)" if r.kept else "")
+        click.echo(f"built {r.posts} posts ({how}), {r.entries} entries, {r.papers} papers, {r.facts} facts, "
+                   f"{r.quads} quads, {len(r.warnings)} warnings in {r.seconds:.2f}s "
+                   f"→ {r.out_dir / STORE_DIR}, {r.out_dir / DUMP_FILE}")
     if endpoint or graph_store:
         from kg.remote import endpoint as remote_endpoint
         from kg.remote import load_dump
 
         loaded = load_dump(r.out_dir / DUMP_FILE, remote_endpoint(endpoint or graph_store, graph_store))
-        click.echo(f"loaded {loaded.graphs} named graphs, {loaded.triples} triples → {loaded.store_url}")
+        if not quiet:
+            click.echo(f"loaded {loaded.graphs} named graphs, {loaded.triples} triples → {loaded.store_url}")
 
 
 @cli.command()
@@ -147,12 +222,14 @@ def queries() -> None:
     from kg.query import named_queries
 
     for q in named_queries().values():
-        params = " ".join(f"[--{p.name} {p.kind.upper()}]" if p.optional else f"--{p.name} {p.kind.upper()}"
-                          for p in q.params)
+        usage = {p.name: f"--{p.name.replace('_', '-')}" + ("" if p.kind == "flag" else f" {p.kind.upper()}")
+                 for p in q.params}
+        params = " ".join(f"[{usage[p.name]}]" if p.optional else usage[p.name] for p in q.params)
         click.echo(f"{q.name} {params}".rstrip())
         click.echo(f"    {q.description}")
         for p in q.params:
-            click.echo(f"    --{p.name}: {p.description} (e.g. {p.example!r})")
+            example = f" (e.g. {p.example!r})" if p.kind != "flag" else ""
+            click.echo(f"    --{p.name.replace('_', '-')}: {p.description}{example}")
 
 
 class QueryGroup(click.Group):
@@ -176,13 +253,16 @@ class QueryGroup(click.Group):
         def run(out: Path, fmt: str, endpoint: str | None, **params: str | None) -> None:
             from kg.query import format_result, run_named
 
-            given = {k.replace("_", "-"): v for k, v in params.items() if v is not None}
+            given = {k: v for k, v in params.items() if v is not None and v is not False}
             endpoint = endpoint or click.get_current_context().parent.params.get("endpoint")
             click.echo(format_result(run_named(_store(out, endpoint), q.name, **given), fmt), nl=False)
 
         for p in reversed(q.params):
-            run = click.option(f"--{p.name}", metavar=p.kind.upper(), default=None, required=not p.optional,
-                               help=f"{p.description} (e.g. {p.example!r})")(run)
+            if p.kind == "flag":  # a switch: --include-parts
+                run = click.option(f"--{p.name.replace('_', '-')}", p.name, is_flag=True, help=p.description)(run)
+            else:
+                run = click.option(f"--{p.name.replace('_', '-')}", p.name, metavar=p.kind.upper(), default=None,
+                                   required=not p.optional, help=f"{p.description} (e.g. {p.example!r})")(run)
         example = " ".join([f"kg query {q.name}"] + [f'--{p.name} "{p.example}"' for p in q.params
                                                        if not p.optional or p is q.params[0]])
         return click.command(name, help=f"{q.description}\n\n\b\nExample:\n    {example}",
@@ -292,7 +372,8 @@ def serve(out: Path, host: str, port: int, timeout: float, cors: bool) -> None:
 
 
 def _query_params(args: list[str]) -> dict[str, str]:
-    """``--venue "AAAI 2019" --topic=x`` after ``kg viz --query NAME`` → {"venue": …, "topic": …}."""
+    """``--venue "AAAI 2019" --topic=x --include-parts`` after ``kg viz --query NAME`` →
+    {"venue": …, "topic": …, "include_parts": "true"} (a switch with no value is true)."""
     params, rest = {}, list(args)
     while rest:
         arg = rest.pop(0)
@@ -300,9 +381,7 @@ def _query_params(args: list[str]) -> dict[str, str]:
             raise click.UsageError(f"unexpected argument {arg!r}; query parameters look like --venue VALUE")
         name, eq, value = arg[2:].partition("=")
         if not eq:
-            if not rest:
-                raise click.UsageError(f"--{name} needs a value")
-            value = rest.pop(0)
+            value = "true" if not rest or rest[0].startswith("--") else rest.pop(0)
         params[name.replace("-", "_")] = value
     return params
 

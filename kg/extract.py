@@ -47,6 +47,7 @@ __all__ = ["Mention", "make_nlp", "nlp", "extract_text", "extract_entry", "extra
 jieba.setLogLevel(60)
 
 RULES: dict[str, str] = {
+    "venue-context": "a venue with words that say the paper appeared there (发表于 AAAI 2019, ACL 2018 的工作) or opening the text",
     "gazetteer": "a spelling listed in the packaged gazetteer of its type",
     "affiliation-template": "a name inside an affiliation sentence (本文是 A 和 B 发表于…, 本文来自 A, 来自 A 的论文, A 团队)",
     "org-pattern": "an organisation name by its form (…大学, …研究院, …实验室, …科技, … Lab, … Research, University of …)",
@@ -816,9 +817,13 @@ def nlp() -> Language:
     return make_nlp()
 
 
+@lru_cache(maxsize=4096)
 def extract_text(text: str, kind: str = "digest", title: str | None = None) -> tuple[Mention, ...]:
     """Mentions in one entry text (``kind`` "note" keeps organisations named anywhere;
-    ``title`` lets the authors of the paper's own reference count)."""
+    ``title`` lets the authors of the paper's own reference count).
+
+    Remembered for the last few thousand texts: a paper recommended again in another post (or
+    a post copied under another name) is not extracted twice in one build."""
     pipe = nlp()
     doc = pipe.make_doc(text)
     doc.user_data["kg_kind"] = kind

@@ -12,37 +12,54 @@ True
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from decimal import Decimal
 
-from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, ORG, PROV, SDO, SKOS, NamespaceManager
+import rdflib.namespace as ns
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import NamespaceManager
 
 from kg.extract import RULES, Mention, extract_entry
 from kg.gazetteer import Entity, gazetteer
 from kg.ingest import Post
+import kg.link
 from kg.link import (
-    ID, KG, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_key, post_iri,
+    ID, PREFIXES, trig_header, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_key, post_iri,
     topic_iri, user_iri, venue_iri,
 )
 from kg.parse import Entry
 from kg.venues import Venue
 
 __all__ = [
+    "post_triples", "post_chunk", "graph_chunk", "trig_header", "Triple",
     "OA", "PREFIXES", "TOPIC_SCHEME", "SCHEMES", "FACT_PREDICATE", "has_cjk", "web_iri", "post_graph", "build_dataset", "dump_trig",
 ]
 
-OA = Namespace("http://www.w3.org/ns/oa#")
-"""W3C Web Annotation vocabulary (evidence for extracted facts)."""
+Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
-PREFIXES: dict[str, str] = {
-    "dcterms": str(DCTERMS), "id": str(ID), "kg": str(KG), "oa": str(OA), "org": str(ORG), "owl": str(OWL),
-    "prov": str(PROV), "rdf": str(RDF), "rdfs": str(RDFS), "schema": str(SDO),
-    "skos": str(SKOS), "xsd": str(XSD),
-}
-"""Prefixes bound in every dataset and declared at the top of every TriG dump."""
+
+class _Terms:
+    """A namespace whose terms are made once: rdflib's namespaces build (and check) a new
+    URIRef on every attribute access, which was a tenth of a build's time."""
+
+    def __init__(self, namespace) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = getattr(self._namespace, name)
+        setattr(self, name, term)
+        return term
+
+    def __str__(self) -> str:
+        return str(self._namespace)
+
+
+RDF, RDFS, OWL, XSD = (_Terms(n) for n in (ns.RDF, ns.RDFS, ns.OWL, ns.XSD))
+DCTERMS, ORG, PROV, SDO, SKOS = (_Terms(n) for n in (ns.DCTERMS, ns.ORG, ns.PROV, ns.SDO, ns.SKOS))
+KG, OA = _Terms(kg.link.KG), _Terms(kg.link.OA)
 
 TOPIC_SCHEME = ID["scheme/topics"]
 SCHEMES = {"method": (ID["scheme/methods"], KG.Method, "Methods"),
@@ -85,7 +102,7 @@ def _label(text: str) -> Literal:
     return Literal(text, lang="zh" if has_cjk(text) else "en")
 
 
-def _post_triples(g: Graph, post: Post) -> None:
+def _post_triples(g: set[Triple], post: Post) -> None:
     node = post_iri(post.name)
     g.add((node, RDF.type, PROV.Entity))
     g.add((node, RDF.type, KG.Post))
@@ -99,7 +116,7 @@ def _post_triples(g: Graph, post: Post) -> None:
     g.add((node, KG.sha256, Literal(post.sha256)))
 
 
-def _venue_triples(g: Graph, venue: Venue) -> URIRef:
+def _venue_triples(g: set[Triple], venue: Venue) -> URIRef:
     """Describe the venue's series (and edition when it has a year); return what a paper cites."""
     series = venue_iri(venue.series)
     g.add((series, RDF.type, SDO.Event))
@@ -118,7 +135,7 @@ def _venue_triples(g: Graph, venue: Venue) -> URIRef:
     return edition
 
 
-def _topic_triples(g: Graph, label: str) -> URIRef:
+def _topic_triples(g: set[Triple], label: str) -> URIRef:
     topic = topic_iri(label)
     g.add((topic, RDF.type, SKOS.Concept))
     g.add((topic, SKOS.inScheme, TOPIC_SCHEME))
@@ -128,7 +145,7 @@ def _topic_triples(g: Graph, label: str) -> URIRef:
     return topic
 
 
-def _paper_triples(g: Graph, entry: Entry) -> URIRef:
+def _paper_triples(g: set[Triple], post: Post, entry: Entry) -> URIRef:
     paper = entry.paper_iri
     g.add((paper, RDF.type, SDO.ScholarlyArticle))
     if entry.paper_url:
@@ -143,6 +160,10 @@ def _paper_triples(g: Graph, entry: Entry) -> URIRef:
             g.add((paper, DCTERMS.subject, _topic_triples(g, label.strip())))
     if entry.venue is not None:
         g.add((paper, KG.venue, _venue_triples(g, entry.venue)))
+        # posts disagree on venues now and then: each claim keeps the quote it rests on
+        if entry.venue.text and (at := entry.text.find(entry.venue.text)) >= 0:
+            fact = (paper, KG.venue, _venue_triples(g, entry.venue))
+            _evidence(g, post, entry, fact, f"venue-{at}", at, at + len(entry.venue.text), "venue-context", 0.9)
         if entry.venue.status:
             g.add((paper, KG.venueStatus, Literal(entry.venue.status)))
     for url in entry.code:
@@ -155,9 +176,18 @@ def _paper_triples(g: Graph, entry: Entry) -> URIRef:
     return paper
 
 
-def _entity_triples(g: Graph, ent: Entity) -> URIRef:
-    """Describe an extracted entity: types, labels in both languages; for an institution its
-    ROR and Wikidata IRIs (owl:sameAs, schema:sameAs) and the organisations it is part of."""
+def _entity_triples(g: set[Triple], ent: Entity) -> URIRef:
+    """Add the description of an extracted entity (see :func:`_entity_description`)."""
+    g.update(_entity_description(ent))
+    return ent.iri
+
+
+@lru_cache(maxsize=8192)
+def _entity_description(ent: Entity) -> frozenset[Triple]:
+    """Types, labels in both languages; for an institution its ROR and Wikidata IRIs
+    (owl:sameAs, schema:sameAs) and the organisations it is part of. The same for every
+    mention of the entity, so made once."""
+    g: set[Triple] = set()
     node = ent.iri
     if ent.type == "institution":
         g.add((node, RDF.type, ORG.Organization))
@@ -189,21 +219,28 @@ def _entity_triples(g: Graph, ent: Entity) -> URIRef:
         g.add((node, SKOS.prefLabel, Literal(ent.zh, lang="zh")))
     for alias in ent.aliases:
         g.add((node, SKOS.altLabel, _label(alias)))
-    return node
+    return frozenset(g)
 
 
-def _fact_triples(g: Graph, post: Post, entry: Entry, paper: URIRef, m: Mention) -> None:
-    """The fact a mention supports, and its evidence as a W3C Web Annotation."""
+def _fact_triples(g: set[Triple], post: Post, entry: Entry, paper: URIRef, m: Mention) -> None:
+    """The fact a mention supports, and its evidence."""
     obj = _entity_triples(g, m.entity)
     if m.type == "method":
         pred = KG.proposesMethod if m.role == "proposed" else KG.usesMethod
     else:
         pred = FACT_PREDICATE[m.type]
     g.add((paper, pred, obj))
+    _evidence(g, post, entry, (paper, pred, obj), f"{m.type}-{m.start}", m.start, m.end, m.rule, m.confidence)
+
+
+def _evidence(g: set[Triple], post: Post, entry: Entry, fact: Triple, key: str, start: int, end: int,
+              rule_name: str, confidence: float) -> None:
+    """A fact's evidence as a W3C Web Annotation: the quote ``entry.text[start:end]`` and the rule."""
+    paper, pred, obj = fact
     entry_node = entry_iri(post.name, entry.position)
-    ev = URIRef(f"{entry_node}/evidence/{m.type}-{m.start}")
+    ev = URIRef(f"{entry_node}/evidence/{key}")
     target, quote, position = (URIRef(f"{ev}#{x}") for x in ("target", "quote", "position"))
-    rule = ID[f"rule/{m.rule}"]
+    rule = ID[f"rule/{rule_name}"]
     for t in (OA.Annotation, RDF.Statement):
         g.add((ev, RDF.type, t))
     g.add((ev, RDF.subject, paper))
@@ -214,27 +251,27 @@ def _fact_triples(g: Graph, post: Post, entry: Entry, paper: URIRef, m: Mention)
     g.add((ev, OA.hasTarget, target))
     g.add((ev, PROV.wasGeneratedBy, rule))
     g.add((ev, PROV.hadPrimarySource, post_iri(post.name)))
-    g.add((ev, KG.confidence, Literal(Decimal(f"{m.confidence:.2f}"), datatype=XSD.decimal)))
+    g.add((ev, KG.confidence, Literal(Decimal(f"{confidence:.2f}"), datatype=XSD.decimal)))
     g.add((target, RDF.type, OA.SpecificResource))
     g.add((target, OA.hasSource, entry_node))
     g.add((target, OA.hasSelector, quote))
     g.add((target, OA.hasSelector, position))
     g.add((quote, RDF.type, OA.TextQuoteSelector))
-    g.add((quote, OA.exact, Literal(m.text)))
-    g.add((quote, OA.prefix, Literal(entry.text[max(0, m.start - 12):m.start])))
-    g.add((quote, OA.suffix, Literal(entry.text[m.end:m.end + 12])))
+    g.add((quote, OA.exact, Literal(entry.text[start:end])))
+    g.add((quote, OA.prefix, Literal(entry.text[max(0, start - 12):start])))
+    g.add((quote, OA.suffix, Literal(entry.text[end:end + 12])))
     g.add((position, RDF.type, OA.TextPositionSelector))
-    g.add((position, OA.start, Literal(m.start, datatype=XSD.nonNegativeInteger)))
-    g.add((position, OA.end, Literal(m.end, datatype=XSD.nonNegativeInteger)))
+    g.add((position, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
+    g.add((position, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
     g.add((rule, RDF.type, PROV.Activity))
     g.add((rule, RDF.type, KG.Rule))
-    g.add((rule, RDFS.label, Literal(m.rule)))
-    g.add((rule, RDFS.comment, Literal(RULES[m.rule], lang="en")))
+    g.add((rule, RDFS.label, Literal(rule_name)))
+    g.add((rule, RDFS.comment, Literal(RULES[rule_name], lang="en")))
 
 
-def _entry_triples(g: Graph, post: Post, entry: Entry) -> None:
+def _entry_triples(g: set[Triple], post: Post, entry: Entry) -> None:
     node = entry_iri(post.name, entry.position)
-    paper = _paper_triples(g, entry)
+    paper = _paper_triples(g, post, entry)
     g.add((node, RDF.type, KG.Entry))
     g.add((node, KG.position, Literal(entry.position, datatype=XSD.integer)))
     g.add((node, KG.inPost, post_iri(post.name)))
@@ -256,19 +293,50 @@ def _entry_triples(g: Graph, post: Post, entry: Entry) -> None:
     g.add((node, KG.kind, Literal(entry.kind)))
 
 
-def post_graph(post: Post, entries: Sequence[Entry]) -> Graph:
+def post_triples(post: Post, entries: Sequence[Entry]) -> set[Triple]:
     """Every triple one post contributes (its named graph's content), no blank nodes.
+
+    A plain set: building an rdflib Graph costs ten times more than the extraction itself.
 
     >>> from kg.ingest import Post
     >>> post = Post("001_x.txt", "001_x.txt", "", "utf-8", "ab" * 32, "PaperDaily", None, 7)
-    >>> len(post_graph(post, ()))
+    >>> len(post_triples(post, ()))
     6
     """
-    g = Graph(bind_namespaces="none")
+    g: set[Triple] = set()
     _post_triples(g, post)
     for entry in entries:
         _entry_triples(g, post, entry)
     return g
+
+
+def post_graph(post: Post, entries: Sequence[Entry]) -> Graph:
+    """:func:`post_triples` as an rdflib graph (for validation and tests)."""
+    g = Graph(bind_namespaces="none")
+    for triple in post_triples(post, entries):
+        g.add(triple)
+    return g
+
+
+def post_chunk(post: Post, entries: Sequence[Entry]) -> str:
+    """The post's named graph as canonical TriG, to follow :func:`trig_header` in a dump.
+
+    A dump is the header and then the chunks of its posts in the order of their graph IRIs,
+    so a build can keep each post's chunk and reassemble the dump without redoing the others.
+
+    >>> from kg.ingest import Post
+    >>> post = Post("001_x.txt", "001_x.txt", "", "utf-8", "ab" * 32, None, None, None)
+    >>> print(post_chunk(post, ()).splitlines()[1])
+    <https://w3id.org/paperweekly-kg/id/graph/001-x> {
+    """
+    return graph_chunk(graph_iri(post.name), post_triples(post, entries))
+
+
+def graph_chunk(name: URIRef, triples: Iterable[Triple]) -> str:
+    """One named graph of a canonical TriG dump: a blank line, ``name {``, statements, ``}``."""
+    if not isinstance(name, URIRef):
+        raise ValueError(f"named graph without an IRI: {name!r}")
+    return "\n".join(["", f"{_iri(name)} {{", *_block(triples, "    "), "}"]) + "\n"
 
 
 def build_dataset(items: Iterable[tuple[Post, Sequence[Entry]]]) -> Dataset:
@@ -303,7 +371,11 @@ _DEFAULT = "urn:x-rdflib:default"
 
 
 def _iri(term: URIRef) -> str:
-    text = str(term)
+    return _iri_text(str(term))
+
+
+@lru_cache(maxsize=65536)
+def _iri_text(text: str) -> str:
     if _IRI_BAD.search(text):
         raise ValueError(f"not a valid IRI for TriG: {text!r}")
     for prefix, ns in PREFIXES.items():
@@ -339,17 +411,26 @@ def _sort_key(term: object) -> tuple[int, str, str, str]:
     return (0, str(term), "", "")
 
 
-def _block(graph: Graph, indent: str) -> list[str]:
-    """Turtle statements for ``graph``: subjects sorted, rdf:type first, objects sorted."""
+def _block(triples: Iterable[Triple], indent: str) -> list[str]:
+    """Turtle statements for ``triples``: subjects sorted, rdf:type first, objects sorted.
+
+    Grouped on plain strings: hashing rdflib terms runs in Python and costs more than the rest.
+    """
+    by_subject: dict[str, tuple[object, dict[str, list[object]]]] = {}
+    for s, p, o in triples:  # a set: each (s, p, o) once
+        by_subject.setdefault(str(s), (s, {}))[1].setdefault(str(p), []).append(o)
     lines: list[str] = []
-    for s in sorted(set(graph.subjects(unique=True)), key=_sort_key):
-        preds = sorted(set(graph.predicates(s, unique=True)), key=lambda p: (p != RDF.type, str(p)))
+    for key in sorted(by_subject, key=lambda k: _sort_key(by_subject[k][0])):
+        s, preds = by_subject[key]
         parts = []
-        for p in preds:
-            objs = ", ".join(_term(o) for o in sorted(set(graph.objects(s, p)), key=_sort_key))
-            parts.append(("a" if p == RDF.type else _term(p)) + " " + objs)
+        for p in sorted(preds, key=lambda p: (p != _RDF_TYPE, p)):
+            objs = ", ".join(_term(o) for o in sorted(preds[p], key=_sort_key))
+            parts.append(("a" if p == _RDF_TYPE else _iri_text(p)) + " " + objs)
         lines.append(f"{indent}{_term(s)} " + f" ;\n{indent}    ".join(parts) + " .")
     return lines
+
+
+_RDF_TYPE = str(RDF.type)
 
 
 def dump_trig(ds: Dataset) -> bytes:
@@ -360,14 +441,12 @@ def dump_trig(ds: Dataset) -> bytes:
     >>> dump_trig(Dataset()).decode().splitlines()[0]
     '@prefix dcterms: <http://purl.org/dc/terms/> .'
     """
-    out = [f"@prefix {p}: <{ns}> ." for p, ns in sorted(PREFIXES.items())]
+    out = [trig_header()]
     graphs = sorted(ds.graphs(), key=lambda g: str(g.identifier))
     for g in graphs:
         if str(g.identifier) == _DEFAULT and len(g):
-            out += ["", *_block(g, "")]
+            out.append("\n".join(["", *_block(g, "")]) + "\n")
     for g in graphs:
         if str(g.identifier) != _DEFAULT and len(g):
-            if not isinstance(g.identifier, URIRef):
-                raise ValueError(f"named graph without an IRI: {g.identifier!r}")
-            out += ["", f"{_iri(g.identifier)} {{", *_block(g, "    "), "}"]
-    return ("\n".join(out) + "\n").encode("utf-8")
+            out.append(graph_chunk(g.identifier, g))
+    return "".join(out).encode("utf-8")

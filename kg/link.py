@@ -15,16 +15,33 @@ import re
 import unicodedata
 from pathlib import PurePath
 
-from rdflib import Namespace, URIRef
+from rdflib import OWL, RDF, RDFS, XSD, Namespace, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV, SDO, SKOS
 
 __all__ = [
-    "BASE", "KG", "ID", "slug", "paper_key", "paper_iri", "canonical_paper_url", "venue_iri",
+    "BASE", "KG", "ID", "OA", "PREFIXES", "trig_header", "slug", "paper_key", "paper_iri", "canonical_paper_url", "venue_iri",
     "topic_iri", "user_iri", "code_iri", "post_key", "post_iri", "graph_iri", "entry_iri",
 ]
 
 BASE = "https://w3id.org/paperweekly-kg/"
 KG = Namespace(BASE + "ns#")
 ID = Namespace(BASE + "id/")
+
+OA = Namespace("http://www.w3.org/ns/oa#")
+"""W3C Web Annotation vocabulary (evidence for extracted facts)."""
+
+PREFIXES: dict[str, str] = {
+    "dcterms": str(DCTERMS), "id": str(ID), "kg": str(KG), "oa": str(OA), "org": str(ORG), "owl": str(OWL),
+    "prov": str(PROV), "rdf": str(RDF), "rdfs": str(RDFS), "schema": str(SDO),
+    "skos": str(SKOS), "xsd": str(XSD),
+}
+"""Prefixes bound in every dataset and declared at the top of every TriG dump."""
+
+
+def trig_header() -> str:
+    """The prefix lines every canonical TriG dump starts with (kg/graph.py writes the rest)."""
+    return "\n".join(f"@prefix {p}: <{ns}> ." for p, ns in sorted(PREFIXES.items())) + "\n"
+
 
 _PW_PAPER = re.compile(r"paperweekly\.site/papers/(\d+)", re.I)
 

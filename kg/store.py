@@ -1,8 +1,12 @@
-"""The built graph on disk: an Oxigraph store plus a TriG dump, replaced as a whole.
+"""The built graph on disk: an Oxigraph store, a TriG dump and a manifest, replaced as a whole.
 
-An output folder (``outputs/`` by default) holds ``store/`` (a pyoxigraph on-disk store) and
-``graph.trig``. A build loads everything into a temporary folder inside it first and only then
-renames the new store and dump into place, so a failed build never destroys the previous one.
+An output folder (``outputs/`` by default) holds ``store/`` (a pyoxigraph on-disk store),
+``graph.trig`` (one named graph per post) and ``manifest.json`` (what each post contributed,
+for incremental builds; see kg/build.py). A build writes a complete new set into a temporary
+folder beside them (``.build-*``) and then moves it into place following a journal
+(``.swap``): if the build is killed at any moment, the next one (or the next reader) finds
+either the old set or the journal of a complete new set, and finishes the move. One build at
+a time: a second one on the same folder is refused while the first holds ``.lock``.
 
 Besides the posts' named graphs, the store's default graph holds their merge: each triple once,
 however many posts repeat it. Queries read that default graph (see kg/engine.py). Oxigraph's
@@ -18,51 +22,240 @@ hundreds of posts describe (an institution, a venue) multiplies its rows by hund
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Iterable, Iterator
 
-from pyoxigraph import Quad, RdfFormat, Store, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
 from kg.errors import StoreError
 
 if TYPE_CHECKING:
     from rdflib import Dataset
 
-__all__ = ["DEFAULT_OUT", "STORE_DIR", "DUMP_FILE", "write_outputs", "open_store", "load_memory"]
+__all__ = [
+    "DEFAULT_OUT", "STORE_DIR", "DUMP_FILE", "MANIFEST_FILE", "build_lock", "forget_locks", "staging", "commit",
+    "load_new_store", "update_store", "write_outputs", "open_store", "load_memory",
+]
 
 DEFAULT_OUT = Path("outputs")
 STORE_DIR = "store"
 DUMP_FILE = "graph.trig"
+MANIFEST_FILE = "manifest.json"
+_PARTS = (STORE_DIR, DUMP_FILE, MANIFEST_FILE)
 _ASIDE = "store.old"  # the previous store while a new one is moved into place
 _BUILD_PREFIX = ".build-"  # temporary folders of builds in progress (or that died)
+_JOURNAL = ".swap"  # names the complete new set being moved into place
+_LOCK = ".lock"
+_held: set[int] = set()  # descriptors of the locks this process holds
+
+
+def forget_locks() -> None:
+    """In a forked child: close the inherited lock descriptors, so the lock ends with its holder."""
+    for fd in list(_held):
+        os.close(fd)
+    _held.clear()
+
+
+@contextmanager
+def build_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir``'s build lock; :class:`StoreError` if another build holds it.
+
+    The lock is an ``flock`` on ``OUT/.lock``: the system drops it when its process ends,
+    however it ends, so a killed build never leaves the folder locked.
+
+    >>> out = Path(tempfile.mkdtemp())
+    >>> with build_lock(out):
+    ...     with build_lock(out): pass
+    Traceback (most recent call last):
+    kg.errors.StoreError: ... is being written by another kg build (pid ...); wait for it to finish
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise StoreError(f"{out_dir}: cannot write here: {err.strerror or err}") from err
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise StoreError(f"{out_dir}/ is being written by another kg build (pid {holder}); "
+                             "wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held.add(fd)
+        _recover(out_dir)
+        for stale in out_dir.glob(_BUILD_PREFIX + "*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
+    finally:
+        _held.discard(fd)
+        os.close(fd)  # releases the flock
+
+
+def staging(out_dir: Path) -> Path:
+    """A new empty folder inside ``out_dir`` to build the next set in (hold the lock)."""
+    return Path(tempfile.mkdtemp(prefix=_BUILD_PREFIX, dir=out_dir))
+
+
+def commit(tmp: Path, out_dir: Path) -> None:
+    """Move the complete set built in ``tmp`` (store, dump, manifest) into ``out_dir``.
+
+    The journal is written first, so from then on a build killed half way through the moves is
+    finished by the next build or reader, never rolled back into a mix of old and new.
+    """
+    out_dir = Path(out_dir)
+    missing = [p for p in _PARTS if not (tmp / p).exists()]
+    if missing:
+        raise StoreError(f"{tmp}: the new graph is incomplete (no {', '.join(missing)})")
+    try:
+        shutil.rmtree(out_dir / _ASIDE, ignore_errors=True)
+        _write_atomic(out_dir / _JOURNAL, tmp.name.encode())
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(f"{out_dir}: cannot put the new graph in place: {err.strerror or err}") from err
+    try:
+        _roll_forward(out_dir, tmp)
+    except OSError as err:
+        raise StoreError(f"{out_dir}: cannot put the new graph in place: {err.strerror or err}; "
+                         "the next kg build or query finishes the move") from err
+
+
+def _roll_forward(out_dir: Path, tmp: Path) -> None:
+    """Each step is idempotent: moving what is still in ``tmp`` finishes an interrupted swap."""
+    live, aside = out_dir / STORE_DIR, out_dir / _ASIDE
+    if (tmp / STORE_DIR).exists():
+        if live.exists():
+            live.rename(aside)
+        (tmp / STORE_DIR).rename(live)
+    for name in (DUMP_FILE, MANIFEST_FILE):
+        if (tmp / name).exists():
+            os.replace(tmp / name, out_dir / name)
+    shutil.rmtree(aside, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    (out_dir / _JOURNAL).unlink(missing_ok=True)
+
+
+def _recover(out_dir: Path) -> None:
+    """Finish a swap that a killed build left half done (the caller holds the lock)."""
+    journal, live, aside = out_dir / _JOURNAL, out_dir / STORE_DIR, out_dir / _ASIDE
+    try:
+        if journal.exists():
+            _roll_forward(out_dir, out_dir / journal.read_text().strip())
+        elif aside.exists():  # the store was moved aside by a build without a journal
+            if live.exists():
+                shutil.rmtree(aside)
+            else:
+                aside.rename(live)
+    except OSError as err:
+        raise StoreError(f"{out_dir}: cannot finish the swap an earlier build left: {err}") from err
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------ writing a store
+
+def load_new_store(path: Path, dump: Path, merged: IO[bytes]) -> None:
+    """Create the store at ``path`` from the TriG ``dump``; ``merged`` reads the same statements
+    as Turtle (no graph names), for the default graph."""
+    store = None
+    try:
+        store = Store(str(path))
+        store.bulk_load(path=str(dump), format=RdfFormat.TRIG)
+        store.bulk_load(merged, RdfFormat.TURTLE)
+        store.flush()
+    except SyntaxError as err:
+        raise StoreError(f"{dump}: the built graph is not valid TriG: {err}") from err
+    except (OSError, ValueError) as err:
+        raise StoreError(f"{path}: cannot write the graph store: {err}") from err
+    finally:
+        del store  # closes the database before its folder is renamed or removed
+
+
+def update_store(path: Path, base: Path, changes: Iterable[tuple[str, bytes | None, bytes | None]]) -> None:
+    """Make the store at ``path`` a copy of the store at ``base`` with some posts' graphs replaced.
+
+    ``changes`` holds (graph IRI, old TriG, new TriG) for each post whose graph changed (new is
+    None for a removed post; old is None for a new one). The copy shares the base's files
+    (hard links), so it costs little. The default graph (the merge) stays exact: a triple of
+    the old graph leaves it only when no other post's graph still has it.
+    """
+    store = None
+    try:
+        Store.read_only(str(base)).backup(str(path))
+        store = Store(str(path))
+        for graph, old, new in changes:
+            name = NamedNode(graph)
+            new_quads = list(parse(new, RdfFormat.TRIG)) if new else []
+            new_triples = {(q.subject, q.predicate, q.object) for q in new_quads}
+            store.remove_graph(name)
+            if new_quads:
+                store.extend(new_quads)
+                store.extend(Quad(s, p, o, DefaultGraph()) for s, p, o in new_triples)
+            for q in parse(old, RdfFormat.TRIG) if old else ():
+                t = (q.subject, q.predicate, q.object)
+                if t in new_triples:
+                    continue
+                if not any(not isinstance(other.graph_name, DefaultGraph)
+                           for other in store.quads_for_pattern(*t)):
+                    store.remove(Quad(*t, DefaultGraph()))
+        store.flush()
+    except SyntaxError as err:
+        raise StoreError(f"{path}: a post's graph is not valid TriG: {err}") from err
+    except (OSError, ValueError) as err:
+        raise StoreError(f"{path}: cannot write the graph store: {err}") from err
+    finally:
+        del store
 
 
 def write_outputs(trig: bytes, out_dir: Path) -> Path:
-    """Replace the store and ``graph.trig`` in ``out_dir`` with ``trig``; return the store path.
+    """Replace the graph in ``out_dir`` with ``trig`` (any TriG, e.g. a dump from elsewhere);
+    return the store path. Nothing in ``out_dir`` changes unless the whole new graph loaded.
 
-    Nothing in ``out_dir`` changes unless the whole new graph loaded. Run one build at a time.
+    The manifest it writes lists no posts, so the next ``kg build`` there starts afresh.
 
     >>> out = Path(tempfile.mkdtemp())
     >>> write_outputs(b"<urn:a> <urn:b> <urn:c> .", out) == out / "store"
     True
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _recover(out_dir)
-    for stale in out_dir.glob(_BUILD_PREFIX + "*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=_BUILD_PREFIX, dir=out_dir))
-    try:
-        _load(trig, tmp / STORE_DIR)
-        (tmp / DUMP_FILE).write_bytes(trig)
-        _swap(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with build_lock(out_dir):
+        tmp = staging(out_dir)
+        try:
+            (tmp / DUMP_FILE).write_bytes(trig)
+            merged = b"".join(
+                f"{q.subject} {q.predicate} {q.object} .\n".encode() for q in parse(trig, RdfFormat.TRIG)
+            ) if trig.strip() else b""
+        except SyntaxError as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"{tmp / STORE_DIR}: the built graph is not valid TriG: {err}") from err
+        try:
+            import io
+
+            load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, io.BytesIO(merged))
+            (tmp / MANIFEST_FILE).write_text(json.dumps({"fingerprint": None, "posts": []}) + "\n")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        commit(tmp, out_dir)
     return out_dir / STORE_DIR
 
+
+# ------------------------------------------------------------------ reading
 
 def open_store(out_dir: Path = DEFAULT_OUT) -> Store:
     """Open the store built in ``out_dir`` read-only.
@@ -72,7 +265,7 @@ def open_store(out_dir: Path = DEFAULT_OUT) -> Store:
     True
     """
     out_dir = Path(out_dir)
-    _recover(out_dir)
+    _recover_if_idle(out_dir)
     path = out_dir / STORE_DIR
     if not path.is_dir():
         raise StoreError(f"no graph in {out_dir}/ — run `kg build` first")
@@ -80,6 +273,17 @@ def open_store(out_dir: Path = DEFAULT_OUT) -> Store:
         return Store.read_only(str(path))
     except OSError as err:
         raise StoreError(f"{path}: cannot open the graph store: {err}") from err
+
+
+def _recover_if_idle(out_dir: Path) -> None:
+    """Finish a killed build's swap, unless a build is running (it does that itself)."""
+    if not ((out_dir / _JOURNAL).exists() or (out_dir / _ASIDE).exists()):
+        return
+    try:
+        with build_lock(out_dir):
+            pass
+    except StoreError:
+        pass
 
 
 def load_memory(out_dir: Path = DEFAULT_OUT) -> "Dataset":
@@ -94,6 +298,7 @@ def load_memory(out_dir: Path = DEFAULT_OUT) -> "Dataset":
     """
     import rdflib
 
+    _recover_if_idle(Path(out_dir))
     dump = Path(out_dir) / DUMP_FILE
     if not dump.is_file():
         raise StoreError(f"no graph in {out_dir}/ — run `kg build` first")
@@ -103,52 +308,3 @@ def load_memory(out_dir: Path = DEFAULT_OUT) -> "Dataset":
     except Exception as err:  # rdflib's parsers raise their own exception types
         raise StoreError(f"{dump}: cannot read the TriG dump: {err}") from err
     return dataset
-
-
-def _load(trig: bytes, path: Path) -> None:
-    """Load ``trig`` into a new on-disk store at ``path`` and close it."""
-    store = None
-    try:
-        store = Store(str(path))
-        store.bulk_load(trig, RdfFormat.TRIG)
-        # the merge of the named graphs as the default graph (the store keeps each triple once)
-        store.bulk_extend(Quad(q.subject, q.predicate, q.object) for q in parse(trig, RdfFormat.TRIG))
-        store.flush()
-    except SyntaxError as err:
-        raise StoreError(f"{path}: the built graph is not valid TriG: {err}") from err
-    except (OSError, ValueError) as err:
-        raise StoreError(f"{path}: cannot write the graph store: {err}") from err
-    finally:
-        del store  # closes the database before its folder is renamed or removed
-
-
-def _swap(tmp: Path, out_dir: Path) -> None:
-    """Move the store and dump built in ``tmp`` into ``out_dir``, putting the old store back on failure."""
-    live, aside = out_dir / STORE_DIR, out_dir / _ASIDE
-    had_old = live.exists()
-    try:
-        if had_old:
-            live.rename(aside)
-        (tmp / STORE_DIR).rename(live)
-        os.replace(tmp / DUMP_FILE, out_dir / DUMP_FILE)
-    except OSError as err:
-        if live.exists() and not (tmp / STORE_DIR).exists():
-            live.rename(tmp / STORE_DIR)  # the new store got in but the dump did not
-        if aside.exists():
-            aside.rename(live)
-        raise StoreError(f"{out_dir}: cannot put the new graph in place: {err}") from err
-    shutil.rmtree(aside, ignore_errors=True)
-
-
-def _recover(out_dir: Path) -> None:
-    """Finish or undo a swap that an earlier build left half done when it died."""
-    live, aside = out_dir / STORE_DIR, out_dir / _ASIDE
-    if not aside.exists():
-        return
-    try:
-        if live.exists():
-            shutil.rmtree(aside)  # the new store made it into place
-        else:
-            aside.rename(live)  # died between moving the old store aside and the new one in
-    except OSError as err:
-        raise StoreError(f"{aside}: cannot recover the store an earlier build left aside: {err}") from err

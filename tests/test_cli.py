@@ -107,10 +107,20 @@ def test_bad_input_keeps_earlier_outputs(tmp_path, kind):
         bad.write_bytes(bytes(range(256)) * 4)
     elif kind == "no-entries":
         bad.write_text("# 只有标题 - Paper weekly - CSDN博客\n\n正文没有推荐条目。\n", encoding="utf-8")
-    r = run("build", FIXTURES / "note-mini.md", bad, "--out", out)
-    assert r.exit_code == 1
-    assert r.output.count("\n") == 1 and r.output.startswith(f"Error: {bad}: ")
+    why = {"missing": "no such file or folder", "empty": "empty file",
+           "binary": "binary file (contains NUL bytes), not a post",
+           "no-entries": "no paper entries found (no '**@user 推荐**' or '■ 论文 |' blocks)"}[kind]
+    alone = run("build", bad, "--out", out)  # nothing to build: an error, and the graph stays
+    assert (alone.exit_code, alone.output) == (1, f"Error: {bad}: {why}\n")
     assert (out / "graph.trig").read_bytes() == before
+    r = run("build", FIXTURES / "note-mini.md", bad, "--out", out)
+    if kind == "missing":  # a path that does not exist stops the build
+        assert (r.exit_code, r.output) == (1, f"Error: {bad}: {why}\n")
+        assert (out / "graph.trig").read_bytes() == before
+    else:  # a bad post is skipped, named, and the rest is built
+        assert r.exit_code == 0
+        assert r.stderr.splitlines() == [f"warning: {bad}: {why}; skipped"]
+        assert r.stdout.startswith("built 2 posts (1 read, 0 unchanged, 1 skipped")
     still = run("query", "papers-with-code", "--format", "json", "--out", out)
     assert "https://www.paperweekly.site/papers/2654" in codes(still.output)
 

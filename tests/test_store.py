@@ -8,10 +8,17 @@ import pytest
 
 import kg.store
 from kg.errors import StoreError
-from kg.store import DUMP_FILE, STORE_DIR, open_store, write_outputs
+from kg.store import DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, open_store, write_outputs
 
 FIRST = b"<urn:g:1> { <urn:paper:1> <urn:p:title> \"first\" . }\n"
 SECOND = b"<urn:g:2> { <urn:paper:2> <urn:p:title> \"second\" . <urn:paper:3> <urn:p:title> \"third\" . }\n"
+
+
+SET = [DUMP_FILE, MANIFEST_FILE, STORE_DIR]  # what a build leaves (besides the .lock file)
+
+
+def listing(out) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.name != ".lock")
 
 
 def titles(out) -> list[str]:
@@ -25,7 +32,7 @@ def test_write_then_open(tmp_path):
     assert write_outputs(FIRST, out) == out / STORE_DIR
     assert titles(out) == ["first"]
     assert (out / DUMP_FILE).read_bytes() == FIRST
-    assert sorted(p.name for p in out.iterdir()) == [DUMP_FILE, STORE_DIR]
+    assert listing(out) == SET
 
 
 def test_open_without_a_build_names_the_folder(tmp_path):
@@ -40,7 +47,7 @@ def test_second_build_replaces_the_first(tmp_path):
     write_outputs(SECOND, tmp_path)
     assert titles(tmp_path) == ["second", "third"]
     assert (tmp_path / DUMP_FILE).read_bytes() == SECOND
-    assert sorted(p.name for p in tmp_path.iterdir()) == [DUMP_FILE, STORE_DIR]
+    assert listing(tmp_path) == SET
     del reader
 
 
@@ -50,22 +57,27 @@ def test_invalid_trig_keeps_the_previous_build(tmp_path):
         write_outputs(b"<urn:g:2> { <urn:a> <urn:b> ", tmp_path)
     assert titles(tmp_path) == ["first"]
     assert (tmp_path / DUMP_FILE).read_bytes() == FIRST
-    assert sorted(p.name for p in tmp_path.iterdir()) == [DUMP_FILE, STORE_DIR]
+    assert listing(tmp_path) == SET
 
 
-def test_failing_swap_puts_the_previous_build_back(tmp_path, monkeypatch):
+def test_a_swap_that_fails_half_way_is_finished_by_the_next_reader(tmp_path, monkeypatch):
     write_outputs(FIRST, tmp_path)
+    real = os.replace
 
     def fail(src, dst):
-        raise OSError("disk full")
+        if str(dst).endswith(DUMP_FILE):
+            raise OSError(28, "No space left on device")
+        real(src, dst)
 
     monkeypatch.setattr(kg.store.os, "replace", fail)  # the new store is in; the dump fails
-    with pytest.raises(StoreError, match="cannot put the new graph in place: disk full"):
+    with pytest.raises(StoreError, match="cannot put the new graph in place: No space left on device; "
+                                         "the next kg build or query finishes the move"):
         write_outputs(SECOND, tmp_path)
     monkeypatch.undo()
-    assert titles(tmp_path) == ["first"]
-    assert (tmp_path / DUMP_FILE).read_bytes() == FIRST
-    assert sorted(p.name for p in tmp_path.iterdir()) == [DUMP_FILE, STORE_DIR]
+    assert (tmp_path / ".swap").exists()
+    assert titles(tmp_path) == ["second", "third"]  # the journal names a complete set: rolled forward
+    assert (tmp_path / DUMP_FILE).read_bytes() == SECOND
+    assert listing(tmp_path) == SET
 
 
 def test_a_store_left_aside_by_a_dead_build_is_recovered(tmp_path):
@@ -75,11 +87,22 @@ def test_a_store_left_aside_by_a_dead_build_is_recovered(tmp_path):
     assert titles(tmp_path) == ["first"]
     assert not (tmp_path / "store.old").exists()
     write_outputs(SECOND, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [DUMP_FILE, STORE_DIR]
+    assert listing(tmp_path) == SET
 
 
 def test_a_stale_aside_copy_is_removed_once_the_new_store_is_in(tmp_path):
     write_outputs(FIRST, tmp_path)
     (tmp_path / "store.old").mkdir()  # died after the new store got in
     assert titles(tmp_path) == ["first"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [DUMP_FILE, STORE_DIR]
+    assert listing(tmp_path) == SET
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
+    write_outputs(FIRST, tmp_path)
+    with build_lock(tmp_path):
+        with pytest.raises(StoreError, match=rf"^{tmp_path}/ is being written by another kg build "
+                                             rf"\(pid {os.getpid()}\); wait for it to finish$"):
+            write_outputs(SECOND, tmp_path)
+    assert titles(tmp_path) == ["first"]
+    write_outputs(SECOND, tmp_path)  # the lock is gone with its holder
+    assert titles(tmp_path) == ["second", "third"]

@@ -1,0 +1,216 @@
+"""Builds: incremental (equal to a clean build), skipping bad posts, locked, killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store, parse
+
+from kg.build import build
+from kg.cli import cli
+from kg.errors import InputError, StoreError
+from kg.ingest import sample_paths
+from kg.store import DUMP_FILE, MANIFEST_FILE, build_lock, open_store
+
+
+def store_quads(out: Path) -> list[str]:
+    return sorted(str(q) for q in open_store(out))
+
+
+def dump_quads(out: Path) -> list[str]:
+    """The quads the dump says the store holds: its named graphs and their merge."""
+    memory = Store()  # stores literals as the on-disk store does (xsd:nonNegativeInteger as xsd:integer)
+    memory.load(path=out / DUMP_FILE, format=RdfFormat.TRIG)
+    memory.extend([Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in memory])
+    return sorted(str(q) for q in memory)
+
+
+@pytest.fixture
+def samples(tmp_path) -> Path:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for p in sample_paths():
+        shutil.copy(p, folder / p.name)
+    return folder
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} has no {old!r}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def test_store_is_the_dump_and_its_merge(tmp_path, samples):
+    out = tmp_path / "out"
+    report = build([samples], out)
+    assert (report.posts, report.entries, report.read, report.unchanged) == (3, 11, 3, 0)
+    assert store_quads(out) == dump_quads(out)
+    assert report.quads == len(list(parse((out / DUMP_FILE).read_bytes(), RdfFormat.TRIG)))
+
+
+def test_an_unchanged_rebuild_reads_nothing_and_writes_nothing(tmp_path, samples):
+    out = tmp_path / "out"
+    build([samples], out)
+    stamp = {p: (out / p).stat().st_mtime_ns for p in (DUMP_FILE, MANIFEST_FILE)}
+    os.utime(next(samples.iterdir()))  # touched, same bytes: not read again either
+    report = build([samples], out)
+    assert (report.read, report.unchanged, report.posts, report.entries) == (0, 3, 3, 11)
+    assert (out / DUMP_FILE).stat().st_mtime_ns == stamp[DUMP_FILE]
+    assert build([samples], out).read == 0
+
+
+def test_incremental_build_equals_a_clean_build(tmp_path, samples):
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    build([samples], out)
+    first, second, third = sorted(samples.iterdir())
+    edit(first, "本文是香港中文大学", "本文是北京大学")  # a changed post
+    third.unlink()  # a deleted post
+    shutil.copy(second, samples / "004_copy.md")  # a new post
+    report = build([samples], out, prune=True)
+    assert (report.read, report.unchanged, report.removed) == (2, 1, 1)
+    build([samples], clean)
+    assert (out / DUMP_FILE).read_bytes() == (clean / DUMP_FILE).read_bytes()
+    assert store_quads(out) == store_quads(clean)
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert [r["graph"] for r in manifest["posts"]] == [r["graph"] for r in json.loads(
+        (clean / MANIFEST_FILE).read_text())["posts"]]
+    peking = "https://w3id.org/paperweekly-kg/id/org/peking-university"
+    assert any(peking in q for q in store_quads(out))
+
+
+def test_without_prune_a_deleted_posts_graph_is_kept(tmp_path, samples):
+    out = tmp_path / "out"
+    build([samples], out)
+    sorted(samples.iterdir())[0].unlink()
+    report = build([samples], out)
+    assert (report.posts, report.kept, report.read) == (3, 1, 0)
+    report = build([samples], out, prune=True)
+    assert (report.posts, report.removed) == (2, 1)
+
+
+def test_a_bad_post_is_skipped_with_a_warning_naming_it(tmp_path, samples):
+    (samples / "000_empty.md").write_bytes(b"")
+    out = tmp_path / "out"
+    report = build([samples], out)
+    assert report.posts == 3
+    assert [str(w) for w in report.warnings] == [f"{samples / '000_empty.md'}: empty file; skipped"]
+    r = CliRunner().invoke(cli, ["build", str(samples), "--out", str(tmp_path / "out2")])
+    assert r.exit_code == 0
+    assert f"warning: {samples / '000_empty.md'}: empty file; skipped" in r.stderr
+    assert r.stdout.startswith("built 3 posts (3 read, 0 unchanged, 1 skipped), 11 entries, 11 papers")
+
+
+def test_a_post_that_turns_bad_loses_its_graph(tmp_path, samples):
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    build([samples], out)
+    sorted(samples.iterdir())[0].write_bytes(b"\x00\x01binary")
+    report = build([samples], out)
+    assert (report.posts, len(report.skipped)) == (2, 1)
+    build([samples], clean)
+    assert (out / DUMP_FILE).read_bytes() == (clean / DUMP_FILE).read_bytes()
+    assert store_quads(out) == store_quads(clean)
+
+
+def test_no_readable_post_is_an_error_and_keeps_the_previous_graph(tmp_path, samples):
+    out = tmp_path / "out"
+    build([samples], out)
+    before = store_quads(out)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.md").write_bytes(b"   \n")
+    with pytest.raises(InputError, match=f"^{bad / 'a.md'}: empty file$"):
+        build([bad], out, prune=True)
+    assert store_quads(out) == before
+    r = CliRunner().invoke(cli, ["build", str(bad), "--out", str(out)])
+    assert r.exit_code == 1 and r.stderr.startswith("Error: ") and "Traceback" not in r.output
+
+
+def test_a_build_on_a_locked_folder_is_refused(tmp_path, samples):
+    out = tmp_path / "out"
+    build([samples], out)
+    with build_lock(out):
+        with pytest.raises(StoreError, match="is being written by another kg build"):
+            build([samples], out)
+
+
+def test_same_file_name_in_two_folders_is_one_post(tmp_path, samples):
+    other = tmp_path / "other"
+    other.mkdir()
+    first = sorted(samples.iterdir())[0]
+    shutil.copy(first, other / first.name)
+    report = build([samples, other], tmp_path / "out")
+    assert report.posts == 3
+    assert [w.message for w in report.warnings] == [
+        f"has the same file name as {first}, so it is the same post; this one replaces it"]
+
+
+def test_a_post_copied_under_another_name_is_named_in_a_warning(tmp_path, samples):
+    first = sorted(samples.iterdir())[0]
+    shutil.copy(first, samples / "zz_copy.md")
+    report = build([samples], tmp_path / "out")
+    assert [str(w) for w in report.warnings] == [
+        f"{samples / 'zz_copy.md'}: same content as {first}; both are kept as posts and their papers "
+        "are the same nodes"]
+    assert (report.posts, report.papers) == (4, 11)
+
+
+def test_conflicting_venues_keep_both_claims_with_their_evidence(tmp_path, samples):
+    post = next(p for p in sorted(samples.iterdir()) if "AAAI 2019" in p.read_text(encoding="utf-8"))
+    other = samples / "009_other.md"
+    shutil.copy(post, other)
+    edit(other, "AAAI 2019", "IJCAI 2019", count=-1)  # the same papers, said to be at another venue
+    out = tmp_path / "out"
+    build([samples], out)
+    rows = open_store(out).query("""
+        PREFIX kg: <https://w3id.org/paperweekly-kg/ns#>
+        PREFIX oa: <http://www.w3.org/ns/oa#>
+        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?paper ?label ?quote ?source WHERE {
+          ?paper kg:venue ?a, ?b FILTER(STR(?a) < STR(?b))
+          ?ev rdf:predicate kg:venue ; rdf:subject ?paper ; rdf:object ?v ; oa:hasTarget ?t .
+          ?t oa:hasSource ?source ; oa:hasSelector ?s . ?s oa:exact ?quote . ?v rdfs:label ?label .
+        } ORDER BY ?paper ?label""")
+    found = [(r["paper"].value, r["label"].value, r["quote"].value, r["source"].value.split("/")[-3]) for r in rows]
+    papers = sorted({f[0] for f in found})
+    assert len(papers) == 3  # the sample digest's three AAAI 2019 papers
+    for paper in papers:
+        claims = [f[1:] for f in found if f[0] == paper]
+        assert [(label, quote) for label, quote, _ in claims] == [("AAAI 2019", "AAAI 2019"),
+                                                                  ("IJCAI 2019", "IJCAI 2019")]
+        assert claims[1][2] == "009-other" != claims[0][2]
+
+
+def test_killing_a_build_at_any_moment_leaves_a_usable_graph(tmp_path, samples, dev_dir):
+    out, posts = tmp_path / "out", tmp_path / "dev"
+    posts.mkdir()
+    for p in sorted(dev_dir.iterdir())[:18]:
+        shutil.copy(p, posts / p.name)
+    build([samples], out)
+    old = store_quads(out)
+    command = [sys.executable, "-m", "kg", "build", str(posts), "--out", str(out), "--quiet", "--prune"]
+    kills = 0
+    for delay in (0.3, 1.0, 2.0, 3.5, 5.5, 8.0, 12.0):  # until a build gets to the end
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        now = store_quads(out)  # opens the store, finishing a swap the kill interrupted
+        assert now == dump_quads(out), f"the store and the dump disagree after a kill at {delay}s"
+        assert now == old or build([posts], out, prune=True).read == 0
+    assert kills >= 3
+    subprocess.run(command, check=True)
+    assert store_quads(out) == dump_quads(out) != old
+    assert not list(out.glob(".build-*")) and not (out / ".swap").exists()
