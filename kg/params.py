@@ -155,6 +155,21 @@ def _integer_term(store: Any, text: str) -> Term:
         raise QueryError(f"not an integer: {text!r}") from None
 
 
+_YES, _NO = frozenset({"true", "yes", "on", "1"}), frozenset({"false", "no", "off", "0"})
+
+
+def _flag_term(store: Any, text: str) -> Term:
+    """A yes/no switch (``--include-parts``) as an ``xsd:boolean``; false counts as not given.
+
+    >>> _flag_term(None, "True").value, _flag_term(None, " no ").value, _flag_term(None, "1").datatype.value
+    ('true', 'false', 'http://www.w3.org/2001/XMLSchema#boolean')
+    """
+    key = text.strip().lower()
+    if key not in _YES | _NO:
+        raise QueryError(f"not a yes/no value: {text!r} (true or false)")
+    return ox.Literal(key in _YES)
+
+
 def _iri_term(store: Any, text: str) -> Term:
     try:
         return ox.NamedNode(text.strip())
@@ -171,6 +186,7 @@ PARAM_KINDS: dict[str, Callable[[Any, str], Term]] = {
     "integer": _integer_term,
     "string": lambda store, text: ox.Literal(text),
     "iri": _iri_term,
+    "flag": _flag_term,
     **{name: _entity_kind(kind) for name, kind in ENTITY_KINDS.items()},
     "paper": _paper_term,
 }

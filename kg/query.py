@@ -3,7 +3,8 @@
 Parameters are bound as RDF terms, never pasted into query text (see :mod:`kg.sparql`); an
 entity parameter accepts any label or alias of the entity (see :mod:`kg.params`). A line of a
 query that ends in ``# if NAME`` runs only when parameter NAME is given (``# unless NAME``: only
-when it is not), which is how a parameter is optional. This module is the one to import in a
+when it is not), which is how a parameter is optional; a ``flag`` parameter (a yes/no switch such
+as ``--include-parts``) counts as given only when it is true. This module is the one to import in a
 notebook: it also offers :func:`run_query` and :func:`format_result`.
 
 >>> sorted(named_queries())[:4]
@@ -100,8 +101,8 @@ def _parse_param(spec: str, where: str) -> Param:
     if m.group("kind") not in PARAM_KINDS:
         known = ", ".join(PARAM_KINDS)
         raise QueryError(f"{where}: unknown parameter kind {m.group('kind')!r}; known: {known}")
-    return Param(m.group("name"), m.group("kind"), m.group("need") == "optional",
-                 m.group("example"), m.group("description") or "")
+    optional = m.group("need") == "optional" or m.group("kind") == "flag"  # a switch left off is "no"
+    return Param(m.group("name"), m.group("kind"), optional, m.group("example"), m.group("description") or "")
 
 
 def named_queries() -> dict[str, NamedQuery]:
@@ -124,8 +125,12 @@ def _packaged() -> tuple[tuple[str, NamedQuery], ...]:
 
 
 # --- running ---------------------------------------------------------------------------------
+_NO = ox.Literal(False)
+
+
 def run_named(store: Store, name: str, **params: Any) -> Result:
-    """Run a named query on ``store``; parameters left out or None do not constrain it.
+    """Run a named query on ``store``; parameters left out or None (or a flag that is false) do
+    not constrain it.
 
     A parameter is text as a user types it (bound according to its kind) or an RDF term. Columns
     named after a parameter are dropped (they are in the SELECT only to be bound).
@@ -153,8 +158,9 @@ def run_named(store: Store, name: str, **params: Any) -> Result:
             bindings[param.name] = to_term(value)
         else:
             bindings[param.name] = bind_param(store, param.kind, str(value))
+    given = {k for k, term in bindings.items() if declared[k].kind != "flag" or term != _NO}
     try:
-        text = select_lines(query.text, set(bindings))
+        text = select_lines(query.text, given)
         result = run_query(store, text, bindings, source=f"queries/{name}.rq")
     except QueryError as err:
         raise QueryError(f"query {name!r}: {err}") from err

@@ -43,6 +43,8 @@ PHYSICS_MAX_NODES = 300
 
 _LINK_KINDS = {"schema:url": "paper_link", "schema:codeRepository": "code_link",
                "kg:datasetLink": "dataset_link"}
+_SAME_AS_KINDS = {"https://ror.org/": "ror_link", "http://www.wikidata.org/entity/": "wikidata_link"}
+"""An institution's identifiers elsewhere (``schema:sameAs``) by where they point: ROR first."""
 _FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 _SHORT = 28  # characters of a label drawn on the canvas; the hover card has the whole label
 _SUMMARY = 240  # characters of an entry's summary on a paper's card
@@ -168,6 +170,8 @@ def _card(G: nx.DiGraph, node: str, lang: str) -> dict[str, Any]:
                             "names": sorted({t for _, t, _ in data["labels"]})}
     props = data["props"]
     card["links"] = [[_LINK_KINDS[k], url] for k in _LINK_KINDS for url in props.get(k, [])]
+    card["links"] += [[kind, iri] for start, kind in _SAME_AS_KINDS.items()
+                      for iri in props.get("schema:sameAs", []) if iri.startswith(start)]
     if data["type"] == "paper":
         card["venues"], card["year"] = data.get("venues", []), data.get("year")
         card["ids"] = ["pw" + i for i in props.get("kg:paperweeklyId", [])]

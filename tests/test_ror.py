@@ -1,5 +1,6 @@
 """ROR and Wikidata identifiers: linking by names, look-alikes, ROR-only organisations, acronyms,
-the graph, `kg extract` links, `kg export`, and institution_ror on the dev corpus."""
+the graph, `kg extract` links, `kg export`, named queries (their ror columns, --include-parts)
+and institution_ror on the dev corpus."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from kg.cli import cli
 from kg.errors import InputError
 from kg.extract import extract_text
 from kg.gazetteer import Entity, _read, gazetteer
-from kg.graph import _entity_triples
+from kg.graph import _entity_triples as _add_entity
 from kg.records import mention_record
 from kg.ror import ROR, acronym_readings, ror_path, ror_rows, with_ror
 from kg.rorbuild import build_rows, link_curated, read_records, write_rows
@@ -231,6 +232,15 @@ def test_bare_acronyms_need_context():
 
 # ------------------------------------------------------------------ graph, records, export
 
+def _entity_triples(g: Graph, ent: Entity) -> URIRef:
+    """Add ``ent``'s description to ``g`` (kg.graph collects triples in a set)."""
+    triples: set = set()
+    node = _add_entity(triples, ent)
+    for t in triples:
+        g.add(t)
+    return node
+
+
 def test_graph_same_as_and_parents():
     g = Graph()
     node = _entity_triples(g, inst("微软亚洲研究院"))
@@ -244,6 +254,27 @@ def test_graph_same_as_and_parents():
     assert {inst("清华").iri, inst("UC Berkeley").iri} <= set(g.objects(tbsi, ORG.subOrganizationOf))
     g = Graph()
     assert not list(g.objects(_entity_triples(g, inst("Google Brain")), OWL.sameAs))  # ROR lacks it
+
+
+def test_shapes_want_ror_or_wikidata_iris_in_same_as():
+    from kg.validate import validate
+
+    message = ("an organisation's owl:sameAs is a ROR id (https://ror.org/0…) or a Wikidata item "
+               "(http://www.wikidata.org/entity/Q…)")
+    triples: set = set()
+    node = _entity_triples(triples, inst("清华"))
+    g = Graph()
+    for triple in triples:
+        g.add(triple)
+    g.add((URIRef("https://www.paperweekly.site/papers/1"), SDO.sourceOrganization, node))
+    assert not [v for v in validate(g).errors if v.focus == str(node)]
+    for bad in ("https://ror.org/03cve4549/", "https://www.wikidata.org/wiki/Q16955", "https://en.wikipedia.org/"):
+        g.add((node, OWL.sameAs, URIRef(bad)))
+        g.add((node, SDO.sameAs, URIRef(bad)))
+        errors = [v.message for v in validate(g).errors if v.focus == str(node)]
+        assert message in errors, bad
+        g.remove((node, OWL.sameAs, URIRef(bad)))
+        g.remove((node, SDO.sameAs, URIRef(bad)))
 
 
 def test_mentions_carry_links():
@@ -271,3 +302,74 @@ def test_institution_ror_on_dev(dev_scores):
     """The issue's targets: institution_ror P ≥ 0.98, R ≥ 0.95 (shared/eval/score.py)."""
     res = dev_scores["institution_ror"]
     assert res["p"] >= 0.98 and res["r"] >= 0.95, res
+
+
+# ------------------------------------------------------------------ named queries on the dev graph
+MSFT, MSRA, PKU, THU = ("https://ror.org/00d0nc645", "https://ror.org/0300m5276", "https://ror.org/02v51f717",
+                        "https://ror.org/03cve4549")
+PW = "https://www.paperweekly.site/papers/"
+
+
+@pytest.fixture(scope="module")
+def dev_store(dev_built):
+    from kg.store import open_store
+
+    return open_store(dev_built)
+
+
+def test_papers_by_institution_include_parts_on_dev(dev_store):
+    from kg.query import run_named
+
+    alone = run_named(dev_store, "papers-by-institution", institution="Microsoft")
+    with_parts = run_named(dev_store, "papers-by-institution", institution="微软", include_parts=True)
+    assert [r[0][len(PW):] for r in alone.rows] == ["1908", "1924", "2103", "2545", "2640", "2648"]
+    assert [r[0][len(PW):] for r in with_parts.rows] == [
+        "1908", "1924", "2103", "2522", "2524", "2545", "2640", "2648"]
+    msra_papers = {r[0] for r in with_parts.rows} - {r[0] for r in alone.rows}
+    assert msra_papers == {PW + "2522", PW + "2524"}  # from 微软亚洲研究院 only: not Microsoft's own
+    # each institution's ROR id, in the order of the institutions column, "" where ROR has none
+    assert alone.columns[-2:] == ("institutions", "rors")
+    assert {r[0]: r[3:] for r in with_parts.rows}[PW + "2522"] == (
+        "Microsoft Research Asia; Peking University", f"{MSRA}; {PKU}")
+    assert {r[0]: r[3:] for r in alone.rows}[PW + "1924"] == ("Microsoft; Tsinghua University", f"{MSFT}; {THU}")
+    tencent = run_named(dev_store, "papers-by-institution", institution="Tencent", include_parts=True).rows
+    assert {r[0]: r[3:] for r in tencent}[PW + "2029"] == (
+        "Tencent AI Lab; The Chinese University of Hong Kong", "; https://ror.org/00t33hh48")
+    assert run_named(dev_store, "papers-by-institution", institution="Tencent").rows == ()  # only its lab publishes
+    # parts at any depth: IBM → IBM Research → IBM Research AI
+    ibm = run_named(dev_store, "papers-by-institution", institution="IBM", include_parts=True).rows
+    assert [r[0][len(PW):] for r in ibm] == ["1321", "1523", "2615"]
+
+
+def test_institution_queries_show_ror_ids_on_dev(dev_store):
+    from kg.query import run_named
+
+    top = run_named(dev_store, "top-institutions")
+    assert top.columns == ("institution", "zh", "papers", "with_code", "ror")
+    rows = {r[0]: r for r in top.rows}
+    assert rows["Tsinghua University"][1:] == ("清华大学", 4, 4, THU)
+    assert rows["Microsoft"][-1] == MSFT and rows["Tencent AI Lab"][-1] == ""
+    assert all(r[-1] == "" or r[-1].startswith("https://ror.org/0") for r in top.rows)
+    pairs = run_named(dev_store, "institution-collaborations", institution="Microsoft", include_parts=True)
+    assert pairs.columns == ("institution_a", "institution_b", "papers", "ror_a", "ror_b")
+    assert pairs.rows[0] == ("Microsoft Research Asia", "Peking University", 2, MSRA, PKU)
+    alone = run_named(dev_store, "institution-collaborations", institution="Microsoft").rows
+    assert {r[0] for r in alone} == {"Microsoft"} and ("Microsoft", "Tsinghua University", 1, MSFT, THU) in alone
+
+
+def test_include_parts_on_the_command_line(dev_built):
+    runner = CliRunner()
+    base = ["query", "papers-by-institution", "--institution", "微软亚洲研究院", "--out", str(dev_built),
+            "--format", "csv"]
+    r = runner.invoke(cli, base)
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.output)))
+    assert [row["rors"] for row in rows] == [f"{MSRA}; {PKU}"] * 2
+    r = runner.invoke(cli, [*base[:3], "Microsoft", *base[4:], "--include-parts"])
+    assert r.exit_code == 0, r.output
+    assert len(list(csv.DictReader(io.StringIO(r.output)))) == 8
+    r = runner.invoke(cli, ["query", "top-institutions", "--out", str(dev_built), "--format", "json"])
+    tsinghua = {"institution": "Tsinghua University", "zh": "清华大学", "papers": 4, "with_code": 4, "ror": THU}
+    assert tsinghua in json.loads(r.output)
+    r = runner.invoke(cli, ["query", "papers-by-institution", "--help"])
+    assert "--include-parts" in r.output and "--include-parts TEXT" not in r.output

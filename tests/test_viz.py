@@ -151,6 +151,22 @@ def test_whole_dev_graph_fits_a_page(dev_built):
 
 
 # --- the page --------------------------------------------------------------------------------
+def _cards(html: str) -> dict[str, dict]:
+    return {n["id"]: n["kg"] for n in json.loads(_data(html))["nodes"]}
+
+
+def test_institution_cards_carry_ror_and_wikidata_ids(dev_built):
+    store = open_store(dev_built)
+    cards = _cards(render_page(select(store, focus="清华", depth=1)))
+    assert cards[TSINGHUA]["links"] == [["ror_link", "https://ror.org/03cve4549"],
+                                        ["wikidata_link", "http://www.wikidata.org/entity/Q16955"]]
+    cards = _cards(render_page(select(store, focus="Microsoft Research Asia", depth=1), lang="en"))
+    assert cards[ID + "org/microsoft-research-asia"]["links"][0] == ["ror_link", "https://ror.org/0300m5276"]
+    assert cards[ID + "org/microsoft"]["links"][0] == ["ror_link", "https://ror.org/00d0nc645"]  # its parent
+    cards = _cards(render_page(select(store, focus="Tencent AI Lab", depth=0)))
+    assert cards[ID + "org/tencent-ai-lab"]["links"] == []  # ROR does not have it: no link rather than a wrong one
+
+
 def test_page_is_self_contained_and_deterministic(facts_store, tmp_path):
     html = render_page(select(facts_store))
     assert html == render_page(select(facts_store))
@@ -325,3 +341,24 @@ def test_payloads_run_nothing_in_browser(chromium, payload_out, facts_store, tmp
     assert "javascript:window.__pwned='url'" in v2.page.inner_text("#details")
     assert v2.js("document.querySelectorAll('#details a').length") == 0
     _quiet(v2, page2)
+
+
+def test_hover_card_links_the_ror_id(chromium, dev_built, tmp_path):
+    page, _ = _page(open_store(dev_built), tmp_path, "ror.html", lang="en", focus="清华", depth=1)
+    v = browser.visit(chromium, page)
+    _quiet(v, page)
+    v.js(f"kgViz.network.moveTo({{position: kgViz.network.getPosition({TSINGHUA!r}), scale: 1.5}})")
+    v.page.wait_for_timeout(100)
+    xy = v.js(f"kgViz.network.canvasToDOM(kgViz.network.getPosition({TSINGHUA!r}))")
+    box = v.page.locator("#graph").bounding_box()
+    v.page.mouse.move(box["x"] + xy["x"], box["y"] + xy["y"])
+    v.page.wait_for_selector("#card:not([hidden])", timeout=3000)
+    rows = v.js("Array.from(document.querySelectorAll('#card .card-row'))"
+                ".map(r => [r.firstChild.textContent, r.lastChild.textContent])")
+    assert ["ROR", "https://ror.org/03cve4549"] in rows
+    assert ["Wikidata", "http://www.wikidata.org/entity/Q16955"] in rows
+    links = v.js("Array.from(document.querySelectorAll('#card a')).map(a => [a.textContent, a.href, a.rel])")
+    assert links == [["https://ror.org/03cve4549", "https://ror.org/03cve4549", "noopener noreferrer"],
+                     ["http://www.wikidata.org/entity/Q16955", "http://www.wikidata.org/entity/Q16955",
+                      "noopener noreferrer"]]
+    _quiet(v, page)
