@@ -23,6 +23,7 @@ hundreds of posts describe (an institution, a venue) multiplies its rows by hund
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import shutil
@@ -169,21 +170,29 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 # ------------------------------------------------------------------ writing a store
 
-def load_new_store(path: Path, dump: Path, merged: IO[bytes]) -> None:
-    """Create the store at ``path`` from the TriG ``dump``; ``merged`` reads the same statements
-    as Turtle (no graph names), for the default graph."""
+@contextmanager
+def _writing(path: Path, source: Path | str) -> Iterator[Store]:
+    """A new or copied store at ``path`` to write into; kg's errors for bad RDF from ``source``
+    and for failed writes; the database closed after, before its folder is moved."""
     store = None
     try:
         store = Store(str(path))
-        store.bulk_load(path=str(dump), format=RdfFormat.TRIG)
-        store.bulk_load(merged, RdfFormat.TURTLE)
+        yield store
         store.flush()
     except SyntaxError as err:
-        raise StoreError(f"{dump}: the built graph is not valid TriG: {err}") from err
+        raise StoreError(f"{source}: the built graph is not valid TriG: {err}") from err
     except (OSError, ValueError) as err:
         raise StoreError(f"{path}: cannot write the graph store: {err}") from err
     finally:
-        del store  # closes the database before its folder is renamed or removed
+        del store
+
+
+def load_new_store(path: Path, dump: Path, merged: IO[bytes]) -> None:
+    """Create the store at ``path`` from the TriG ``dump``; ``merged`` reads the same statements
+    as Turtle (no graph names), for the default graph."""
+    with _writing(path, dump) as store:
+        store.bulk_load(path=str(dump), format=RdfFormat.TRIG)
+        store.bulk_load(merged, RdfFormat.TURTLE)
 
 
 def update_store(path: Path, base: Path, changes: Iterable[tuple[str, bytes | None, bytes | None]]) -> None:
@@ -194,32 +203,22 @@ def update_store(path: Path, base: Path, changes: Iterable[tuple[str, bytes | No
     (hard links), so it costs little. The default graph (the merge) stays exact: a triple of
     the old graph leaves it only when no other post's graph still has it.
     """
-    store = None
     try:
         Store.read_only(str(base)).backup(str(path))
-        store = Store(str(path))
+    except OSError as err:
+        raise StoreError(f"{base}: cannot copy the graph store: {err}") from err
+    with _writing(path, "a post's graph") as store:
         for graph, old, new in changes:
-            name = NamedNode(graph)
             new_quads = list(parse(new, RdfFormat.TRIG)) if new else []
             new_triples = {(q.subject, q.predicate, q.object) for q in new_quads}
-            store.remove_graph(name)
-            if new_quads:
-                store.extend(new_quads)
-                store.extend(Quad(s, p, o, DefaultGraph()) for s, p, o in new_triples)
+            store.remove_graph(NamedNode(graph))
+            store.extend(new_quads)
+            store.extend(Quad(s, p, o, DefaultGraph()) for s, p, o in new_triples)
             for q in parse(old, RdfFormat.TRIG) if old else ():
                 t = (q.subject, q.predicate, q.object)
-                if t in new_triples:
-                    continue
-                if not any(not isinstance(other.graph_name, DefaultGraph)
-                           for other in store.quads_for_pattern(*t)):
+                if t not in new_triples and all(isinstance(other.graph_name, DefaultGraph)
+                                                for other in store.quads_for_pattern(*t)):
                     store.remove(Quad(*t, DefaultGraph()))
-        store.flush()
-    except SyntaxError as err:
-        raise StoreError(f"{path}: a post's graph is not valid TriG: {err}") from err
-    except (OSError, ValueError) as err:
-        raise StoreError(f"{path}: cannot write the graph store: {err}") from err
-    finally:
-        del store
 
 
 def write_outputs(trig: bytes, out_dir: Path) -> Path:
@@ -244,8 +243,6 @@ def write_outputs(trig: bytes, out_dir: Path) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"{tmp / STORE_DIR}: the built graph is not valid TriG: {err}") from err
         try:
-            import io
-
             load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, io.BytesIO(merged))
             (tmp / MANIFEST_FILE).write_text(json.dumps({"fingerprint": None, "posts": []}) + "\n")
         except BaseException:
