@@ -6,7 +6,7 @@ posts whose content changed (a touched file with the same bytes is not read agai
 their graphs, and keeps the others' as they were; with ``prune`` the graphs of posts no longer
 given are removed. Whatever was reused, the dump and the store equal those of a clean build of
 the same posts, byte for byte and quad for quad (tests/test_build.py). A change to kg itself
-(its code or resources) makes the next build a clean one.
+(the code and data that decide a post's graph) makes the next build a clean one.
 
 Posts are read and turned into graphs in worker processes (one per core), the results kept in
 post order; a post that cannot be read is skipped with a warning naming it.
@@ -148,18 +148,24 @@ def _run(jobs: list[tuple[str, int, int]], workers: int) -> Iterator[_Result]:
         yield from pool.imap(_process, jobs, chunksize=4)
 
 
+_GRAPH_INPUTS = ("errors.py", "ingest.py", "parse.py", "extract.py", "gazetteer.py", "graph.py", "link.py",
+                 "venues.py", "ror.py", "resources/gazetteers/*", "resources/ror/*", "resources/*.tsv",
+                 "resources/*.txt")
+"""The parts of kg that decide what graph a post gives (queries, pages and the CLI do not)."""
+
+
 @cache
 def fingerprint() -> str:
-    """A hash of what decides a post's graph besides the post: kg's version, code and data."""
+    """A hash of what decides a post's graph besides the post: kg's version, the code and data
+    in :data:`_GRAPH_INPUTS`, and the ROR data a user points ``KG_ROR`` at."""
     h = hashlib.sha256()
     try:
         h.update(version("kg").encode())
     except PackageNotFoundError:
         pass
     root = Path(__file__).parent
-    for f in sorted(root.rglob("*")):
-        if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".pyc"}:
-            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    for f in sorted({f for pattern in _GRAPH_INPUTS for f in root.glob(pattern) if f.is_file()}):
+        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
     if ror := os.environ.get("KG_ROR"):
         h.update(ror.encode())
         if Path(ror).is_file():
