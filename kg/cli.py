@@ -373,7 +373,11 @@ def serve(out: Path, host: str, port: int, timeout: float, cors: bool) -> None:
 
 def _query_params(args: list[str]) -> dict[str, str]:
     """``--venue "AAAI 2019" --topic=x --include-parts`` after ``kg viz --query NAME`` →
-    {"venue": …, "topic": …, "include_parts": "true"} (a switch with no value is true)."""
+    {"venue": …, "topic": …, "include_parts": "true"} (a switch with no value is true).
+
+    >>> _query_params(["--institution", "微软", "--include-parts", "--year=2019"])
+    {'institution': '微软', 'include_parts': 'true', 'year': '2019'}
+    """
     params, rest = {}, list(args)
     while rest:
         arg = rest.pop(0)

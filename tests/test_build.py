@@ -87,6 +87,16 @@ def test_incremental_build_equals_a_clean_build(tmp_path, samples):
     assert any(peking in q for q in store_quads(out))
 
 
+def test_a_change_to_kg_itself_makes_a_clean_build(tmp_path, samples, monkeypatch):
+    import kg.build
+
+    out = tmp_path / "out"
+    build([samples], out)
+    monkeypatch.setattr(kg.build, "fingerprint", lambda: "another gazetteer")
+    assert build([samples], out).read == 3
+    assert build([samples], out).read == 0
+
+
 def test_without_prune_a_deleted_posts_graph_is_kept(tmp_path, samples):
     out = tmp_path / "out"
     build([samples], out)
