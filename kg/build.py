@@ -317,6 +317,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                         changed.append(key)
                         if keep_new:
                             new_chunks[key] = result.chunk
+            results.close()  # ends the worker processes before the store is written
             if len(skipped) == len(given):
                 first = next(w for w in warnings if w.path == skipped[0] and w.message.endswith("; skipped"))
                 if len(skipped) == 1:
