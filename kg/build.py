@@ -284,6 +284,11 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
         if not prune:
             records.update(kept)
 
+        if old and not jobs and not (prune and kept):  # nothing to read or remove: write nothing
+            ordered = [records[k] for k in sorted(records)]
+            if ordered != [old[k] for k in sorted(old)]:  # touched files: only their times changed
+                _write_manifest(out_dir / MANIFEST_FILE, ordered)
+            return _report(ordered, 0, len(given), 0, 0 if prune else len(kept), [], warnings, out_dir, start, ())
         jobs.sort(key=lambda j: str(graph_iri(Path(j[0]).name)))
         to_read = {str(graph_iri(Path(j[0]).name)) for j in jobs}
         keep_new = bool(old) and len(jobs) <= _REBUILD_SHARE * len(given)  # else the store is loaded afresh

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from decimal import Decimal
 
-import rdflib.namespace as ns
+import rdflib.namespace as rdfns
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 
@@ -59,8 +59,8 @@ class _Terms:
         return str(self._namespace)
 
 
-RDF, RDFS, OWL, XSD = (_Terms(n) for n in (ns.RDF, ns.RDFS, ns.OWL, ns.XSD))
-DCTERMS, ORG, PROV, SDO, SKOS = (_Terms(n) for n in (ns.DCTERMS, ns.ORG, ns.PROV, ns.SDO, ns.SKOS))
+RDF, RDFS, OWL, XSD = (_Terms(n) for n in (rdfns.RDF, rdfns.RDFS, rdfns.OWL, rdfns.XSD))
+DCTERMS, ORG, PROV, SDO, SKOS = (_Terms(n) for n in (rdfns.DCTERMS, rdfns.ORG, rdfns.PROV, rdfns.SDO, rdfns.SKOS))
 KG, OA = _Terms(kg.link.KG), _Terms(kg.link.OA)
 
 TOPIC_SCHEME = ID["scheme/topics"]

@@ -306,8 +306,14 @@ def find_posts(paths: Iterable[str | Path]) -> list[Path]:
             found.append(p)
         else:
             raise InputError(str(path), "no such file or folder")
-    seen: set[Path] = set()
-    return [f for f in found if not (f.resolve() in seen or seen.add(f.resolve()))]
+    seen: set[tuple[int, int]] = set()  # (device, inode): a file reached twice is read once
+    unique = []
+    for f in found:
+        st = f.stat()
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            unique.append(f)
+    return unique
 
 
 def _posts_in(folder: Path) -> list[Path]:
@@ -318,10 +324,10 @@ def _posts_in(folder: Path) -> list[Path]:
     for root, dirs, names in os.walk(folder, onerror=fail):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found += [
-            Path(root, n) for n in names
-            if not n.startswith(".") and PurePath(n).suffix.lower() in POST_SUFFIXES and Path(root, n).is_file()
+            os.path.join(root, n) for n in names
+            if not n.startswith(".") and os.path.splitext(n)[1].lower() in POST_SUFFIXES
         ]
-    return sorted(found)
+    return [Path(f) for f in sorted(found) if os.path.isfile(f)]
 
 
 def is_duplicate(post: Post, seen: dict[str, str], warnings: list[InputWarning] | None = None) -> bool:
