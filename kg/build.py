@@ -30,7 +30,7 @@ import os
 import shutil
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -194,7 +194,7 @@ def _read_manifest(out_dir: Path) -> dict[str, PostRecord]:
 def _write_manifest(path: Path, records: Iterable[PostRecord]) -> None:
     """Write the manifest (to a temporary file renamed over ``path``)."""
     data = {"version": _MANIFEST_VERSION, "fingerprint": fingerprint(),
-            "posts": [asdict(r) for r in records]}
+            "posts": [vars(r) for r in records]}  # (dataclasses.asdict deep-copies: 10x slower)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -277,7 +277,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             if r and r.size == st.st_size and r.mtime_ns == st.st_mtime_ns and r.path == str(f):
                 records[key] = r
             elif r and r.size == st.st_size and _sha256(f) == r.sha256:  # touched, not changed
-                records[key] = PostRecord(**{**asdict(r), "path": str(f), "mtime_ns": st.st_mtime_ns})
+                records[key] = replace(r, path=str(f), mtime_ns=st.st_mtime_ns)
             else:
                 jobs.append((str(f), st.st_size, st.st_mtime_ns))
         kept = {k: r for k, r in old.items() if k not in given}
@@ -411,7 +411,7 @@ class _DumpWriter:
         return self.src.read(record.length)
 
     def _placed(self, record: PostRecord, length: int) -> PostRecord:
-        placed = PostRecord(**{**asdict(record), "offset": self.pos, "length": length})
+        placed = replace(record, offset=self.pos, length=length)
         self.pos += length
         return placed
 
