@@ -3,6 +3,7 @@ on the extracted-entities fixture, on the dev corpus, and the same from Oxigraph
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 
 import pytest
@@ -10,6 +11,7 @@ from rdflib import RDF, RDFS, XSD, Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SDO, SKOS
 
 from kg.errors import QueryError
+from kg.graph import dump_trig
 from kg.link import (ID, KG, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_iri,
                      post_iri, topic_iri, user_iri, venue_iri)
 from kg.query import (NamedQuery, Param, Result, format_result, named_queries, parse_named_query,
@@ -110,7 +112,7 @@ def sample_dataset() -> Dataset:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     out = tmp_path_factory.mktemp("outputs")
-    write_outputs(sample_dataset().serialize(format="trig").encode("utf-8"), out)
+    write_outputs(dump_trig(sample_dataset()), out)  # as kg build writes it (rdflib's serializer calls deprecated API)
     return open_store(out)
 
 
@@ -300,19 +302,24 @@ def extracted(tmp_path_factory):
 @pytest.mark.parametrize("name", ["清华大学", "清华", "Tsinghua University", "tsinghua", "THU", "  TSINGHUA  university "])
 def test_papers_by_institution_any_label(extracted, name):
     assert run_named(extracted, "papers-by-institution", institution=name) == Result(
-        ("paper", "title", "venue_label", "institutions"), (
-            (PW91 + "1", T1, "AAAI 2019", "SenseTime; Tsinghua University"),
-            (PW91 + "4", T4, "CVPR 2018", "Microsoft; Tsinghua University")))
+        ("paper", "title", "venue_label", "institutions", "rors"), (  # the fixture has no ROR ids: "; "
+            (PW91 + "1", T1, "AAAI 2019", "SenseTime; Tsinghua University", "; "),
+            (PW91 + "4", T4, "CVPR 2018", "Microsoft; Tsinghua University", "; ")))
 
 
-def test_papers_by_institution_includes_its_parts(extracted):
-    microsoft = run_named(extracted, "papers-by-institution", institution="微软")
+def test_papers_by_institution_includes_its_parts_on_request(extracted):
+    microsoft = run_named(extracted, "papers-by-institution", institution="微软", include_parts=True)
     assert [r[0] for r in microsoft.rows] == [PW91 + "3", PW91 + "4"]  # 91003 is from 微软亚洲研究院
+    for alone in ({}, {"include_parts": False}, {"include_parts": "no"}):
+        assert [r[0] for r in run_named(extracted, "papers-by-institution", institution="微软", **alone).rows] == [
+            PW91 + "4"]
     assert [r[0] for r in run_named(extracted, "papers-by-institution", institution="MSRA").rows] == [PW91 + "3"]
     assert run_named(extracted, "papers-by-institution", institution="清华", venue="CVPR").rows == (
-        (PW91 + "4", T4, "CVPR 2018", "Microsoft; Tsinghua University"),)
+        (PW91 + "4", T4, "CVPR 2018", "Microsoft; Tsinghua University", "; "),)
     assert run_named(extracted, "papers-by-institution", institution="图鸭科技").rows == (
-        (PW91 + "5", T5, "arXiv", "图鸭科技"),)
+        (PW91 + "5", T5, "arXiv", "图鸭科技", ""),)
+    with pytest.raises(QueryError, match="not a yes/no value: 'maybe'"):
+        run_named(extracted, "papers-by-institution", institution="微软", include_parts="maybe")
 
 
 def test_an_unknown_institution_gets_close_matches(extracted):
@@ -330,34 +337,39 @@ def test_an_unknown_institution_gets_close_matches(extracted):
 
 def test_institution_collaborations(extracted):
     assert run_named(extracted, "institution-collaborations") == Result(
-        ("institution_a", "institution_b", "papers"), (
-            ("Microsoft", "Tsinghua University", 1),
-            ("Microsoft Research Asia", "Peking University", 1),
-            ("SenseTime", "Tsinghua University", 1)))
-    # one institution's pairs: itself or its parts first, only partners outside it
+        ("institution_a", "institution_b", "papers", "ror_a", "ror_b"), (
+            ("Microsoft", "Tsinghua University", 1, "", ""),
+            ("Microsoft Research Asia", "Peking University", 1, "", ""),
+            ("SenseTime", "Tsinghua University", 1, "", "")))
+    # one institution's pairs: itself first (with --include-parts also its parts, partners outside it)
     assert run_named(extracted, "institution-collaborations", institution="Microsoft").rows == (
-        ("Microsoft", "Tsinghua University", 1), ("Microsoft Research Asia", "Peking University", 1))
+        ("Microsoft", "Tsinghua University", 1, "", ""),)
+    assert run_named(extracted, "institution-collaborations", institution="Microsoft", include_parts=True).rows == (
+        ("Microsoft", "Tsinghua University", 1, "", ""), ("Microsoft Research Asia", "Peking University", 1, "", ""))
     assert run_named(extracted, "institution-collaborations", institution="清华").rows == (
-        ("Tsinghua University", "Microsoft", 1), ("Tsinghua University", "SenseTime", 1))
+        ("Tsinghua University", "Microsoft", 1, "", ""), ("Tsinghua University", "SenseTime", 1, "", ""))
     assert run_named(extracted, "institution-collaborations", venue="AAAI 2019").rows == (
-        ("SenseTime", "Tsinghua University", 1),)
+        ("SenseTime", "Tsinghua University", 1, "", ""),)
+    # without --institution the switch changes nothing
+    assert run_named(extracted, "institution-collaborations", include_parts=True) == run_named(
+        extracted, "institution-collaborations")
 
 
 def test_top_institutions(extracted):
     result = run_named(extracted, "top-institutions")
-    assert result.columns == ("institution", "zh", "papers", "with_code")
-    assert result.rows == (
-        ("Tsinghua University", "清华大学", 2, 2),
-        ("Institute of Automation, Chinese Academy of Sciences", "中国科学院自动化研究所", 1, 1),
-        ("Microsoft", "微软", 1, 1),
-        ("Microsoft Research Asia", "微软亚洲研究院", 1, 0),
-        ("Peking University", "北京大学", 1, 0),
-        ("SenseTime", "商汤科技", 1, 1),
-        ("图鸭科技", "图鸭科技", 1, 0))
+    assert result.columns == ("institution", "zh", "papers", "with_code", "ror")
+    assert result.rows == (  # the fixture has no ROR ids
+        ("Tsinghua University", "清华大学", 2, 2, ""),
+        ("Institute of Automation, Chinese Academy of Sciences", "中国科学院自动化研究所", 1, 1, ""),
+        ("Microsoft", "微软", 1, 1, ""),
+        ("Microsoft Research Asia", "微软亚洲研究院", 1, 0, ""),
+        ("Peking University", "北京大学", 1, 0, ""),
+        ("SenseTime", "商汤科技", 1, 1, ""),
+        ("图鸭科技", "图鸭科技", 1, 0, ""))
     assert run_named(extracted, "top-institutions", venue="AAAI").rows == (
-        ("Institute of Automation, Chinese Academy of Sciences", "中国科学院自动化研究所", 1, 1),
-        ("SenseTime", "商汤科技", 1, 1),
-        ("Tsinghua University", "清华大学", 1, 1))
+        ("Institute of Automation, Chinese Academy of Sciences", "中国科学院自动化研究所", 1, 1, ""),
+        ("SenseTime", "商汤科技", 1, 1, ""),
+        ("Tsinghua University", "清华大学", 1, 1, ""))
     assert [r[0] for r in run_named(extracted, "top-institutions", year="2018").rows] == [
         "Microsoft", "Microsoft Research Asia", "Peking University", "Tsinghua University"]
 
@@ -483,9 +495,10 @@ def test_dev_institutions_by_any_name(dev_store):
 # --- the same answers from Oxigraph and from rdflib's in-memory store ---------------------------
 EXTRACTED_PARAMS = {
     "datasets-for-task": {"task": "目标检测"}, "evidence": {"paper": "91001"},
-    "institution-collaborations": {"institution": "Microsoft"}, "methods-proposed": {"venue": "AAAI", "task": "Object Detection"},
+    "institution-collaborations": {"institution": "Microsoft", "include_parts": True},
+    "methods-proposed": {"venue": "AAAI", "task": "Object Detection"},
     "paper": {"paper": "91004"}, "papers": {"venue": "AAAI 2019", "topic": "Object Detection"},
-    "papers-by-institution": {"institution": "清华", "venue": "CVPR 2018"},
+    "papers-by-institution": {"institution": "清华", "include_parts": True, "venue": "CVPR 2018"},
     "papers-with-code": {"venue": "AAAI", "year": "2019", "topic": "object detection"},
     "recommenders": {"topic": "Object Detection"}, "top-institutions": {"venue": "AAAI 2019", "year": "2019"},
     "topic-trends": {"topic": "Object Detection"}, "topics": {}, "venues": {},
@@ -493,8 +506,10 @@ EXTRACTED_PARAMS = {
 DEV_PARAMS = {**{name: {} for name in ALL_QUERIES}, "paper": {"paper": "2654"}, "evidence": {"paper": "2654"},
               "papers-with-code": {"venue": "AAAI", "year": "2019", "topic": "object detection"},
               "papers": {"venue": "ACL 2018"}, "recommenders": {"topic": "Recommender Systems"},
-              "topic-trends": {"topic": "Object Detection"}, "papers-by-institution": {"institution": "清华", "venue": "ECCV"},
-              "institution-collaborations": {"institution": "Microsoft"}, "top-institutions": {"year": "2018"},
+              "topic-trends": {"topic": "Object Detection"},
+              "papers-by-institution": {"institution": "Microsoft", "include_parts": True, "venue": "AAAI"},
+              "institution-collaborations": {"institution": "Microsoft", "include_parts": True},
+              "top-institutions": {"year": "2018"},
               "datasets-for-task": {"task": "目标检测"}, "methods-proposed": {"venue": "AAAI 2019"}}
 
 
@@ -520,6 +535,13 @@ def test_oxigraph_and_rdflib_agree_on_the_fixture(extracted, extracted_memory, n
         embedded = run_named(extracted, name, **params)
         assert embedded.rows, (name, params)
         assert run_named(extracted_memory, name, **params) == embedded, (name, params)
+
+
+def test_rdflib_queries_warn_nothing(extracted_memory):
+    """rdflib's own Dataset code warns of its deprecated default_context per triple matched."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert run_named(extracted_memory, "papers", venue="AAAI 2019").rows
 
 
 @pytest.mark.parametrize("name", ALL_QUERIES)
@@ -563,7 +585,7 @@ def test_cli_formats_and_files(tmp_path, extracted):
                             "--format", "sparql-json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
-    assert doc["head"]["vars"] == ["paper", "title", "venue_label", "institutions"]
+    assert doc["head"]["vars"] == ["paper", "title", "venue_label", "institutions", "rors"]
     assert doc["results"]["bindings"][0]["paper"] == {"type": "literal", "value": PW91 + "1"}
     r = runner.invoke(cli, ["query", "--out", str(out), "--sparql",
                             "CONSTRUCT { ?o <http://www.w3.org/2004/02/skos/core#altLabel> ?l } WHERE "
@@ -576,6 +598,6 @@ def test_cli_formats_and_files(tmp_path, extracted):
     r = runner.invoke(cli, ["query", "papers-by-institution", "--institution", "Tsinghua Univ", "--out", str(out)])
     assert r.exit_code == 1 and r.output == "Error: no institution named 'Tsinghua Univ'; close matches: Tsinghua University\n"
     r = runner.invoke(cli, ["queries"])
-    assert "papers-by-institution --institution INSTITUTION [--venue VENUE]" in r.output
+    assert "papers-by-institution --institution INSTITUTION [--include-parts] [--venue VENUE]" in r.output
     r = runner.invoke(cli, ["query", "papers-by-institution", "--help"])
     assert 'kg query papers-by-institution --institution "清华大学"' in r.output

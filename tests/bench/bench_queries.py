@@ -1,6 +1,7 @@
 """Benchmark: every named query on the dev corpus replicated to ~10,000 posts.
 
     python tests/bench/bench_queries.py [--posts 10000] [--memory-posts 540] [--repeat 7]
+                                        [--queries papers,venues] [--work DIR]
 
 The dev posts are copied with their paper ids rewritten (``papers/2654`` → ``papers/102654`` in
 copy 10, so every copy holds distinct papers) and their file names prefixed (``r0010_…``). Building
@@ -146,6 +147,8 @@ def check_rewrite(dev: Path, work: Path, quads: list[ox.Quad]) -> None:
     unlinked = {q.graph_name.value for q in quads if "/id/paper/x" in q.object.value}
     names = every[:2] + [n for n in every[2:] if f"{ID}graph/{post_key(n)}" in unlinked]
     src = work / "check-posts"
+    for stale in (src, work / "check-out"):  # left by an earlier run in the same --work folder
+        shutil.rmtree(stale, ignore_errors=True)
     src.mkdir()
     for name in names:
         (src / copy_name(k, name)).write_bytes(_copy_bytes(dev / name, k))
@@ -161,10 +164,16 @@ def check_rewrite(dev: Path, work: Path, quads: list[ox.Quad]) -> None:
     print(f"checked: building {len(names)} copied posts gives exactly the rewritten quads ({len(built)} quads)")
 
 
-def cases() -> list[tuple[str, str, dict[str, str]]]:
+def cases(names: Iterable[str] | None = None) -> list[tuple[str, str, dict[str, str]]]:
     """(query, variant, parameters): the header's examples, and required parameters only."""
+    queries = named_queries()
+    unknown = set(names or ()) - set(queries)
+    if unknown:
+        raise SystemExit(f"unknown queries: {', '.join(sorted(unknown))}; known: {', '.join(sorted(queries))}")
     out = []
-    for q in named_queries().values():
+    for q in queries.values():
+        if names and q.name not in names:
+            continue
         typical = {p.name: p.example for p in q.params}
         required = {p.name: p.example for p in q.params if not p.optional}
         out.append((q.name, "typical", typical))
@@ -218,6 +227,7 @@ def main() -> None:
     parser.add_argument("--memory-repeat", type=int, default=3, help="timed runs per query on rdflib")
     parser.add_argument("--memory-skip", type=float, default=500.0,
                         help="skip rdflib for a query that takes Oxigraph longer than this many ms at that size")
+    parser.add_argument("--queries", help="comma-separated names of the queries to time (default: all)")
     parser.add_argument("--dev", type=Path, default=DEV)
     parser.add_argument("--work", type=Path, help="folder to work in, kept with its stores for the next "
                         "run; default a temporary one")
@@ -265,7 +275,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     print(head)
     print("-" * len(head))
     over = []
-    for name, variant, params in cases():
+    for name, variant, params in cases(args.queries.split(",") if args.queries else None):
         big_ms, rows = time_query(big_store, name, params, args.repeat)
         small_ms, _ = time_query(small_store, name, params, args.repeat)
         if small_ms > args.memory_skip:  # rdflib would take minutes: a dump, not a question
