@@ -278,12 +278,7 @@ def test_dev_page_in_browser(chromium, dev_built, tmp_path):
     assert set(v.js("kgViz.highlighted")) == near
     assert v.page.inner_text("#details .card-title") == "AAAI 2019"
     # hover a node: its card appears
-    v.js(f"kgViz.network.moveTo({{position: kgViz.network.getPosition({venue!r}), scale: 1.5}})")
-    v.page.wait_for_timeout(100)
-    xy = v.js(f"kgViz.network.canvasToDOM(kgViz.network.getPosition({venue!r}))")
-    box = v.page.locator("#graph").bounding_box()
-    v.page.mouse.move(box["x"] + xy["x"], box["y"] + xy["y"])
-    v.page.wait_for_selector("#card:not([hidden])", timeout=3000)
+    hover(v, venue)
     assert "AAAI 2019" in v.page.inner_text("#card")
     # filter: no papers, then one venue
     v.page.uncheck("#types input[value=paper]")
@@ -343,16 +338,21 @@ def test_payloads_run_nothing_in_browser(chromium, payload_out, facts_store, tmp
     _quiet(v2, page2)
 
 
+def hover(v, node: str) -> None:
+    """Move the mouse onto ``node`` in the page and wait for its card."""
+    v.js(f"kgViz.network.moveTo({{position: kgViz.network.getPosition({node!r}), scale: 1.5}})")
+    v.page.wait_for_timeout(100)
+    xy = v.js(f"kgViz.network.canvasToDOM(kgViz.network.getPosition({node!r}))")
+    box = v.page.locator("#graph").bounding_box()
+    v.page.mouse.move(box["x"] + xy["x"], box["y"] + xy["y"])
+    v.page.wait_for_selector("#card:not([hidden])", timeout=3000)
+
+
 def test_hover_card_links_the_ror_id(chromium, dev_built, tmp_path):
     page, _ = _page(open_store(dev_built), tmp_path, "ror.html", lang="en", focus="清华", depth=1)
     v = browser.visit(chromium, page)
     _quiet(v, page)
-    v.js(f"kgViz.network.moveTo({{position: kgViz.network.getPosition({TSINGHUA!r}), scale: 1.5}})")
-    v.page.wait_for_timeout(100)
-    xy = v.js(f"kgViz.network.canvasToDOM(kgViz.network.getPosition({TSINGHUA!r}))")
-    box = v.page.locator("#graph").bounding_box()
-    v.page.mouse.move(box["x"] + xy["x"], box["y"] + xy["y"])
-    v.page.wait_for_selector("#card:not([hidden])", timeout=3000)
+    hover(v, TSINGHUA)
     rows = v.js("Array.from(document.querySelectorAll('#card .card-row'))"
                 ".map(r => [r.firstChild.textContent, r.lastChild.textContent])")
     assert ["ROR", "https://ror.org/03cve4549"] in rows
