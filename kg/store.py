@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterable, Iterator
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
 from kg.errors import StoreError
 
@@ -53,6 +53,7 @@ _ASIDE = "store.old"  # the previous store while a new one is moved into place
 _BUILD_PREFIX = ".build-"  # temporary folders of builds in progress (or that died)
 _JOURNAL = ".swap"  # names the complete new set being moved into place
 _LOCK = ".lock"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _held: set[int] = set()  # descriptors of the locks this process holds
 
 
@@ -300,8 +301,27 @@ def load_memory(out_dir: Path = DEFAULT_OUT) -> "Dataset":
     if not dump.is_file():
         raise StoreError(f"no graph in {out_dir}/ — run `kg build` first")
     dataset = rdflib.Dataset(default_union=True)
-    try:
-        dataset.parse(dump, format="trig")
-    except Exception as err:  # rdflib's parsers raise their own exception types
+    graphs: dict[str, rdflib.Graph] = {}
+
+    def term(t):
+        if isinstance(t, NamedNode):
+            return rdflib.URIRef(t.value)
+        if isinstance(t, BlankNode):
+            return rdflib.BNode(t.value)
+        plain = t.language or t.datatype.value == _XSD_STRING  # as rdflib's parsers give them
+        return rdflib.Literal(t.value, lang=t.language, datatype=None if plain else t.datatype.value)
+
+    def graph(name):
+        if isinstance(name, DefaultGraph):
+            return dataset.default_graph
+        if name.value not in graphs:
+            graphs[name.value] = dataset.graph(rdflib.URIRef(name.value))
+        return graphs[name.value]
+
+    try:  # pyoxigraph's parser: rdflib's TriG parser warns of its own deprecated ConjunctiveGraph
+        with open(dump, "rb") as f:
+            dataset.addN((term(q.subject), term(q.predicate), term(q.object), graph(q.graph_name))
+                         for q in parse(f, RdfFormat.TRIG))
+    except SyntaxError as err:
         raise StoreError(f"{dump}: cannot read the TriG dump: {err}") from err
     return dataset
