@@ -30,18 +30,18 @@ import os
 import shutil
 import signal
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import BinaryIO, Iterable, Iterator, Protocol
 
 from kg.errors import InputError, InputWarning, StoreError
 from kg.ingest import find_posts, read_post
 from kg.link import graph_iri
 from kg.store import (
     DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, commit, forget_locks, load_new_store, staging,
-    update_store,
+    update_store, write_atomic,
 )
 
 __all__ = ["BuildReport", "PostRecord", "build", "fingerprint"]
@@ -85,7 +85,6 @@ class BuildReport:
     warnings: tuple[InputWarning, ...]
     out_dir: Path
     seconds: float
-    changed: tuple[str, ...] = field(default=())  # graph IRIs replaced or removed
 
 
 @dataclass(frozen=True)
@@ -195,9 +194,7 @@ def _write_manifest(path: Path, records: Iterable[PostRecord]) -> None:
     """Write the manifest (to a temporary file renamed over ``path``)."""
     data = {"version": _MANIFEST_VERSION, "fingerprint": fingerprint(),
             "posts": [vars(r) for r in records]}  # (dataclasses.asdict deep-copies: 10x slower)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=0) + "\n").encode("utf-8"))
 
 
 def _sha256(path: Path) -> str | None:
@@ -220,8 +217,7 @@ class _Merged:
             r = next(self._parts, None)
             if r is None:
                 break
-            self._file.seek(r.offset)
-            chunk = self._file.read(r.length)
+            chunk = _chunk(self._file, r)
             # "\n<graph> {\n" … "}\n": keep the statements between
             self._buf += chunk[chunk.index(b"{\n") + 2:-2]
         out, self._buf = (self._buf, b"") if n < 0 else (self._buf[:n], self._buf[n:])
@@ -285,10 +281,8 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             records.update(kept)
 
         if old and not jobs and not (prune and kept):  # nothing to read or remove: write nothing
-            ordered = [records[k] for k in sorted(records)]
-            if ordered != [old[k] for k in sorted(old)]:  # touched files: only their times changed
-                _write_manifest(out_dir / MANIFEST_FILE, ordered)
-            return _report(ordered, 0, len(given), 0, 0 if prune else len(kept), [], warnings, out_dir, start, ())
+            ordered = _unchanged(out_dir, old, records)
+            return _report(ordered, 0, len(given), 0, 0 if prune else len(kept), [], warnings, out_dir, start)
         jobs.sort(key=lambda j: str(graph_iri(Path(j[0]).name)))
         to_read = {str(graph_iri(Path(j[0]).name)) for j in jobs}
         keep_new = bool(old) and len(jobs) <= _REBUILD_SHARE * len(given)  # else the store is loaded afresh
@@ -338,13 +332,12 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 first_of.setdefault(r.sha256, r.path)
             removed = [k for k in old if k not in records]
             changed = sorted({*changed, *removed})
-            ordered = [records[k] for k in sorted(records)]
-            if old and not changed:  # nothing to write but, for touched files, their new times
+            if old and not changed:  # the posts read gave the graphs they had
                 shutil.rmtree(tmp, ignore_errors=True)
-                if ordered != [old[k] for k in sorted(old)]:
-                    _write_manifest(out_dir / MANIFEST_FILE, ordered)
+                ordered = _unchanged(out_dir, old, records)
                 return _report(ordered, len(read), len(given) - len(read) - len(skipped), 0,
-                               0 if prune else len(kept), skipped, warnings, out_dir, start, ())
+                               0 if prune else len(kept), skipped, warnings, out_dir, start)
+            ordered = [records[k] for k in sorted(records)]
             header = _header()
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
                 with _Merged(tmp / DUMP_FILE, ordered, header) as merged:
@@ -358,7 +351,21 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             raise
         commit(tmp, out_dir)
     return _report(ordered, len(read), len(given) - len(read) - len(skipped), len(removed),
-                   0 if prune else len(kept), skipped, warnings, out_dir, start, tuple(changed))
+                   0 if prune else len(kept), skipped, warnings, out_dir, start)
+
+
+def _unchanged(out_dir: Path, old: dict[str, PostRecord], records: dict[str, PostRecord]) -> list[PostRecord]:
+    """Finish a build that changes no graph: only the manifest, for files touched since, is rewritten."""
+    ordered = [records[k] for k in sorted(records)]
+    if ordered != [old[k] for k in sorted(old)]:
+        _write_manifest(out_dir / MANIFEST_FILE, ordered)
+    return ordered
+
+
+def _chunk(dump: BinaryIO, record: PostRecord) -> bytes:
+    """The TriG chunk of ``record``'s post in an open dump."""
+    dump.seek(record.offset)
+    return dump.read(record.length)
 
 
 def _header() -> bytes:
@@ -405,10 +412,7 @@ class _DumpWriter:
 
     def old_chunk(self, record: PostRecord) -> bytes | None:
         """The chunk the last build wrote for the post of ``record``."""
-        if not self.src:
-            return None
-        self.src.seek(record.offset)
-        return self.src.read(record.length)
+        return _chunk(self.src, record) if self.src else None
 
     def _placed(self, record: PostRecord, length: int) -> PostRecord:
         placed = replace(record, offset=self.pos, length=length)
@@ -421,17 +425,13 @@ def _changes(changed: list[str], old: dict[str, PostRecord], new_chunks: dict[st
     """(graph, old TriG, new TriG) of each changed post, for :func:`kg.store.update_store`."""
     with open(dump, "rb") as f:
         for key in changed:
-            before = None
-            if key in old:
-                f.seek(old[key].offset)
-                before = header + f.read(old[key].length)
+            before = header + _chunk(f, old[key]) if key in old else None
             after = header + new_chunks[key] if key in new_chunks else None
             yield key, before, after
 
 
 def _report(records: list[PostRecord], read: int, unchanged: int, removed: int, kept: int,
-            skipped: list[str], warnings: list[InputWarning], out_dir: Path, start: float,
-            changed: tuple[str, ...]) -> BuildReport:
+            skipped: list[str], warnings: list[InputWarning], out_dir: Path, start: float) -> BuildReport:
     return BuildReport(
         posts=len(records),
         entries=sum(r.entries for r in records),
@@ -440,5 +440,5 @@ def _report(records: list[PostRecord], read: int, unchanged: int, removed: int, 
         quads=sum(r.triples for r in records),
         read=read, unchanged=unchanged, removed=removed, kept=kept,
         skipped=tuple(skipped), warnings=tuple(warnings), out_dir=out_dir,
-        seconds=time.perf_counter() - start, changed=changed,
+        seconds=time.perf_counter() - start,
     )

@@ -36,7 +36,7 @@ from kg.parse import Entry
 from kg.venues import Venue
 
 __all__ = [
-    "post_triples", "post_chunk", "graph_chunk", "trig_header", "Triple",
+    "post_triples", "graph_chunk", "trig_header", "Triple",
     "OA", "PREFIXES", "TOPIC_SCHEME", "SCHEMES", "FACT_PREDICATE", "has_cjk", "web_iri", "post_graph", "build_dataset", "dump_trig",
 ]
 
@@ -54,9 +54,6 @@ class _Terms:
         term = getattr(self._namespace, name)
         setattr(self, name, term)
         return term
-
-    def __str__(self) -> str:
-        return str(self._namespace)
 
 
 RDF, RDFS, OWL, XSD = (_Terms(n) for n in (rdfns.RDF, rdfns.RDFS, rdfns.OWL, rdfns.XSD))
@@ -318,20 +315,6 @@ def post_graph(post: Post, entries: Sequence[Entry]) -> Graph:
     for triple in post_triples(post, entries):
         g.add(triple)
     return g
-
-
-def post_chunk(post: Post, entries: Sequence[Entry]) -> str:
-    """The post's named graph as canonical TriG, to follow :func:`trig_header` in a dump.
-
-    A dump is the header and then the chunks of its posts in the order of their graph IRIs,
-    so a build can keep each post's chunk and reassemble the dump without redoing the others.
-
-    >>> from kg.ingest import Post
-    >>> post = Post("001_x.txt", "001_x.txt", "", "utf-8", "ab" * 32, None, None, None)
-    >>> print(post_chunk(post, ()).splitlines()[1])
-    <https://w3id.org/paperweekly-kg/id/graph/001-x> {
-    """
-    return graph_chunk(graph_iri(post.name), post_triples(post, entries))
 
 
 def graph_chunk(name: URIRef, triples: Iterable[Triple]) -> str:

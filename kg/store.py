@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_OUT", "STORE_DIR", "DUMP_FILE", "MANIFEST_FILE", "build_lock", "forget_locks", "staging", "commit",
-    "load_new_store", "update_store", "write_outputs", "open_store", "load_memory",
+    "load_new_store", "update_store", "write_atomic", "write_outputs", "open_store", "load_memory",
 ]
 
 DEFAULT_OUT = Path("outputs")
@@ -119,7 +119,7 @@ def commit(tmp: Path, out_dir: Path) -> None:
         raise StoreError(f"{tmp}: the new graph is incomplete (no {', '.join(missing)})")
     try:
         shutil.rmtree(out_dir / _ASIDE, ignore_errors=True)
-        _write_atomic(out_dir / _JOURNAL, tmp.name.encode())
+        write_atomic(out_dir / _JOURNAL, tmp.name.encode())
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise StoreError(f"{out_dir}: cannot put the new graph in place: {err.strerror or err}") from err
@@ -160,7 +160,8 @@ def _recover(out_dir: Path) -> None:
         raise StoreError(f"{out_dir}: cannot finish the swap an earlier build left: {err}") from err
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, rename it over ``path``."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         f.write(data)
@@ -245,7 +246,7 @@ def write_outputs(trig: bytes, out_dir: Path) -> Path:
             raise StoreError(f"{tmp / STORE_DIR}: the built graph is not valid TriG: {err}") from err
         try:
             load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, io.BytesIO(merged))
-            (tmp / MANIFEST_FILE).write_text(json.dumps({"fingerprint": None, "posts": []}) + "\n")
+            write_atomic(tmp / MANIFEST_FILE, (json.dumps({"fingerprint": None, "posts": []}) + "\n").encode())
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
