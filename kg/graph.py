@@ -221,51 +221,64 @@ def _entity_description(ent: Entity) -> frozenset[Triple]:
     return frozenset(g)
 
 
-def _fact_triples(g: set[Triple], post: Post, entry: Entry, paper: URIRef, m: Mention) -> None:
-    """The fact a mention supports, and its evidence."""
-    obj = _entity_triples(g, m.entity)
-    if m.type == "method":
-        pred = KG.proposesMethod if m.role == "proposed" else KG.usesMethod
-    else:
-        pred = FACT_PREDICATE[m.type]
-    g.add((paper, pred, obj))
-    _evidence(g, post, entry, (paper, pred, obj), f"{m.type}-{m.start}", m.start, m.end, m.rule, m.confidence)
+def _fact_triples(g: set[Triple], post: Post, entry: Entry, paper: URIRef, mentions: Sequence[Mention]) -> None:
+    """The facts the mentions of an entry support, each with the evidence of its best mention
+    (the surest, then the first): one quote per fact and entry, however often it is named."""
+    best: dict[tuple[URIRef, URIRef], Mention] = {}
+    for m in mentions:
+        obj = _entity_triples(g, m.entity)
+        if m.type == "method":
+            pred = KG.proposesMethod if m.role == "proposed" else KG.usesMethod
+        else:
+            pred = FACT_PREDICATE[m.type]
+        seen = best.get((pred, obj))
+        if seen is None or (-m.confidence, m.start) < (-seen.confidence, seen.start):
+            best[pred, obj] = m
+    for (pred, obj), m in best.items():
+        g.add((paper, pred, obj))
+        _evidence(g, post, entry, (paper, pred, obj), f"{m.type}-{m.start}", m.start, m.end, m.rule, m.confidence)
 
 
 def _evidence(g: set[Triple], post: Post, entry: Entry, fact: Triple, key: str, start: int, end: int,
               rule_name: str, confidence: float) -> None:
-    """A fact's evidence as a W3C Web Annotation: the quote ``entry.text[start:end]`` and the rule."""
-    paper, pred, obj = fact
+    """A fact's evidence as a W3C Web Annotation: its body is the fact's object, its target the
+    characters ``start:end`` of the entry's summary (whose ``schema:about`` is the fact's
+    subject), ``kg:predicate`` the fact's property; the rule that read it and how sure it is.
+    Eleven triples: the quote itself is the summary's text at that position."""
+    _, pred, obj = fact
     entry_node = entry_iri(post.name, entry.position)
     ev = URIRef(f"{entry_node}/evidence/{key}")
-    target, quote, position = (URIRef(f"{ev}#{x}") for x in ("target", "quote", "position"))
+    target, position = URIRef(f"{ev}#target"), URIRef(f"{ev}#position")
     rule = ID[f"rule/{rule_name}"]
-    for t in (OA.Annotation, RDF.Statement):
-        g.add((ev, RDF.type, t))
-    g.add((ev, RDF.subject, paper))
-    g.add((ev, RDF.predicate, pred))
-    g.add((ev, RDF.object, obj))
+    g.add((ev, RDF.type, OA.Annotation))
     g.add((ev, OA.hasBody, obj))
-    g.add((ev, OA.motivatedBy, OA.identifying))
+    g.add((ev, KG.predicate, pred))
     g.add((ev, OA.hasTarget, target))
     g.add((ev, PROV.wasGeneratedBy, rule))
-    g.add((ev, PROV.hadPrimarySource, post_iri(post.name)))
-    g.add((ev, KG.confidence, Literal(Decimal(f"{confidence:.2f}"), datatype=XSD.decimal)))
-    g.add((target, RDF.type, OA.SpecificResource))
+    g.add((ev, KG.confidence, _confidence(confidence)))
     g.add((target, OA.hasSource, entry_node))
-    g.add((target, OA.hasSelector, quote))
     g.add((target, OA.hasSelector, position))
-    g.add((quote, RDF.type, OA.TextQuoteSelector))
-    g.add((quote, OA.exact, Literal(entry.text[start:end])))
-    g.add((quote, OA.prefix, Literal(entry.text[max(0, start - 12):start])))
-    g.add((quote, OA.suffix, Literal(entry.text[end:end + 12])))
     g.add((position, RDF.type, OA.TextPositionSelector))
-    g.add((position, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
-    g.add((position, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
-    g.add((rule, RDF.type, PROV.Activity))
-    g.add((rule, RDF.type, KG.Rule))
-    g.add((rule, RDFS.label, Literal(rule_name)))
-    g.add((rule, RDFS.comment, Literal(RULES[rule_name], lang="en")))
+    g.add((position, OA.start, _offset(start)))
+    g.add((position, OA.end, _offset(end)))
+    g.update(_rule_description(rule_name))
+
+
+@lru_cache(maxsize=None)
+def _rule_description(name: str) -> frozenset[Triple]:
+    rule = ID[f"rule/{name}"]
+    return frozenset({(rule, RDF.type, PROV.Activity), (rule, RDF.type, KG.Rule),
+                      (rule, RDFS.label, Literal(name)), (rule, RDFS.comment, Literal(RULES[name], lang="en"))})
+
+
+@lru_cache(maxsize=4096)
+def _offset(n: int) -> Literal:
+    return Literal(n, datatype=XSD.nonNegativeInteger)
+
+
+@lru_cache(maxsize=None)
+def _confidence(c: float) -> Literal:
+    return Literal(Decimal(f"{c:.2f}"), datatype=XSD.decimal)
 
 
 def _entry_triples(g: set[Triple], post: Post, entry: Entry) -> None:
@@ -275,8 +288,7 @@ def _entry_triples(g: set[Triple], post: Post, entry: Entry) -> None:
     g.add((node, KG.position, Literal(entry.position, datatype=XSD.integer)))
     g.add((node, KG.inPost, post_iri(post.name)))
     g.add((node, SDO.about, paper))
-    for m in extract_entry(entry):
-        _fact_triples(g, post, entry, paper, m)
+    _fact_triples(g, post, entry, paper, extract_entry(entry))
     if entry.recommender:
         user = user_iri(entry.recommender)
         g.add((user, RDF.type, SDO.Person))

@@ -183,12 +183,14 @@ def test_conflicting_venues_keep_both_claims_with_their_evidence(tmp_path, sampl
     rows = open_store(out).query("""
         PREFIX kg: <https://w3id.org/paperweekly-kg/ns#>
         PREFIX oa: <http://www.w3.org/ns/oa#>
-        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
         PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX schema: <https://schema.org/>
         SELECT ?paper ?label ?quote ?source WHERE {
           ?paper kg:venue ?a, ?b FILTER(STR(?a) < STR(?b))
-          ?ev rdf:predicate kg:venue ; rdf:subject ?paper ; rdf:object ?v ; oa:hasTarget ?t .
-          ?t oa:hasSource ?source ; oa:hasSelector ?s . ?s oa:exact ?quote . ?v rdfs:label ?label .
+          ?ev kg:predicate kg:venue ; oa:hasBody ?v ; oa:hasTarget ?t .
+          ?t oa:hasSource ?source ; oa:hasSelector ?s . ?source schema:about ?paper ; kg:summary ?text .
+          ?s oa:start ?start ; oa:end ?end . ?v rdfs:label ?label .
+          BIND(SUBSTR(?text, ?start + 1, ?end - ?start) AS ?quote)
         } ORDER BY ?paper ?label""")
     found = [(r["paper"].value, r["label"].value, r["quote"].value, r["source"].value.split("/")[-3]) for r in rows]
     papers = sorted({f[0] for f in found})

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pyoxigraph
 import pytest
-from rdflib import RDF, RDFS, XSD, BNode, Dataset, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, BNode, Dataset, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SDO, SKOS
 
 from kg.graph import TOPIC_SCHEME, build_dataset, dump_trig, has_cjk, post_graph, web_iri
@@ -186,3 +186,92 @@ def test_links_become_valid_iris():
     ds.graph(ID["graph/bad"]).add((ID["x"], KG.code, URIRef("https://bad iri")))
     with pytest.raises(ValueError, match="not a valid IRI"):
         dump_trig(ds)
+
+
+# --- facts and their evidence -------------------------------------------------------------------
+OA = Namespace("http://www.w3.org/ns/oa#")
+EV_TEXT = "在 COCO 上，清华大学的团队提出 GHM。本文是清华大学和商汤科技发表于 AAAI 2019 的工作，COCO 上提升了 mAP。"
+
+
+@pytest.fixture
+def evidence_graph(monkeypatch):
+    """One entry naming COCO and 清华大学 twice each; the first COCO is made less sure than the
+    second, so that the second is its best mention."""
+    import dataclasses
+
+    import kg.graph
+    from kg.extract import extract_entry
+
+    def extract(entry):
+        found = list(extract_entry(entry))
+        assert [(m.type, m.start) for m in found if m.type in ("dataset", "institution")] == [
+            ("dataset", 2), ("institution", 9), ("institution", 26), ("institution", 31), ("dataset", 53)]
+        return [dataclasses.replace(m, confidence=0.5) if (m.type, m.start) == ("dataset", 2) else m
+                for m in found]
+
+    monkeypatch.setattr(kg.graph, "extract_entry", extract)
+    post = _post("003_gamma.txt", sha256="c" * 64)
+    entry = _entry(post.name, 1, paper_url="http://www.paperweekly.site/papers/2654", text=EV_TEXT,
+                   venue=Venue("AAAI", 2019, "AAAI 2019"))
+    return post_graph(post, [entry])
+
+
+def test_one_annotation_per_fact_and_entry_at_its_best_mention(evidence_graph):
+    g = evidence_graph
+    entry = URIRef(I + "post/003-gamma/entry/1")
+    assert [(m, EV_TEXT[m:m + 4]) for m in (2, 9, 26, 53)] == [
+        (2, "COCO"), (9, "清华大学"), (26, "清华大学"), (53, "COCO")]
+    annotations = set(g.subjects(RDF.type, OA.Annotation))
+    keys = {str(a).rsplit("/", 1)[1] for a in annotations}
+    # COCO at 53 (0.9 beats 0.5), 清华大学 at 9 (as sure as at 26, and first), the venue's quote
+    assert keys == {"dataset-53", "institution-9", "institution-31", "method-19", "metric-63",
+                    f"venue-{EV_TEXT.index('AAAI 2019')}"}
+    assert all(str(a).startswith(f"{entry}/evidence/") for a in annotations)
+    facts = {(g.value(a, KG.predicate), g.value(a, OA.hasBody)) for a in annotations}
+    assert len(facts) == len(annotations)  # one annotation per fact
+    for pred, body in facts:
+        assert (PAPER, pred, body) in g
+    assert {p for p, _ in facts} == {SDO.sourceOrganization, KG.usesDataset, KG.proposesMethod,
+                                     KG.reportsMetric, KG.venue}
+
+
+def test_an_annotation_is_eleven_triples(evidence_graph):
+    g = evidence_graph
+    entry = URIRef(I + "post/003-gamma/entry/1")
+    ev = URIRef(f"{entry}/evidence/dataset-53")
+    target, position = URIRef(f"{ev}#target"), URIRef(f"{ev}#position")
+    coco = ID["dataset/ms-coco"]
+    assert g.value(coco, RDFS.label) == Literal("MS COCO")
+    triples = {t for t in g if t[0] in (ev, target, position)}
+    assert triples == {
+        (ev, RDF.type, OA.Annotation),
+        (ev, OA.hasBody, coco),
+        (ev, KG.predicate, KG.usesDataset),
+        (ev, OA.hasTarget, target),
+        (ev, PROV.wasGeneratedBy, ID["rule/gazetteer"]),
+        (ev, KG.confidence, Literal("0.90", datatype=XSD.decimal)),
+        (target, OA.hasSource, entry),
+        (target, OA.hasSelector, position),
+        (position, RDF.type, OA.TextPositionSelector),
+        (position, OA.start, Literal(53, datatype=XSD.nonNegativeInteger)),
+        (position, OA.end, Literal(57, datatype=XSD.nonNegativeInteger)),
+    }
+    assert g.value(entry, SDO.about) == PAPER  # the fact's subject
+    assert str(g.value(entry, KG.summary))[53:57] == "COCO"  # the quote
+    # every annotation: the same eleven triples, its quote the summary at its offsets
+    annotations = set(g.subjects(RDF.type, OA.Annotation))
+    nodes = {n for a in annotations for n in (a, URIRef(f"{a}#target"), URIRef(f"{a}#position"))}
+    assert sum(1 for t in g if t[0] in nodes) == 11 * len(annotations)
+    offsets = {a: (int(g.value(URIRef(f"{a}#position"), OA.start)),
+                   int(g.value(URIRef(f"{a}#position"), OA.end))) for a in annotations}
+    assert sorted(EV_TEXT[start:end] for start, end in offsets.values()) == sorted(
+        ["清华大学", "GHM", "商汤科技", "COCO", "mAP", "AAAI 2019"])
+    assert all(str(a).endswith(f"-{start}") for a, (start, _) in offsets.items())
+    # nothing of the old, reified model
+    used = {p for _, p, _ in g} | {o for _, p, o in g if p == RDF.type}
+    assert not used & {RDF.Statement, RDF.subject, RDF.predicate, RDF.object, OA.motivatedBy,
+                       OA.TextQuoteSelector, OA.SpecificResource, OA.exact, OA.prefix,
+                       OA.suffix, PROV.hadPrimarySource}
+    rule = ID["rule/gazetteer"]
+    assert set(g.predicate_objects(rule)) >= {(RDF.type, PROV.Activity), (RDF.type, KG.Rule),
+                                              (RDFS.label, Literal("gazetteer"))}

@@ -131,7 +131,13 @@ def test_typed_graph(store):
     assert relations["schema:sourceOrganization"] == 103 and relations["kg:venue"] == 53
     edge = G.edges["https://w3id.org/paperweekly-kg/id/paper/pw2654", ORG + "the-chinese-university-of-hong-kong",
                    "schema:sourceOrganization"]
-    assert edge["evidence"][0]["exact"] == "香港中文大学"
+    assert edge["evidence"] == [{"relation": "schema:sourceOrganization", "exact": "香港中文大学", "prefix": "本文是",
+                                 "suffix": "发表于 AAAI 201", "rule": "affiliation-template", "confidence": 0.95}]
+    # one piece of evidence per fact and entry: Focal Loss, named three times in pw2654's entry
+    focal = G.edges["https://w3id.org/paperweekly-kg/id/paper/pw2654",
+                    "https://w3id.org/paperweekly-kg/id/method/focal-loss", "kg:usesMethod"]["evidence"]
+    assert [e["exact"] for e in focal] == ["Focal Loss"] and focal[0]["prefix"].endswith("这种思路和 ")
+    assert sum(len(d["evidence"]) for *_, d in G.edges(data=True)) == 1113
     assert G.nodes[ORG + "microsoft-research-asia"]["label"] == "Microsoft Research Asia"
 
 

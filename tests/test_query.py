@@ -426,18 +426,63 @@ def test_evidence(extracted):
     result = run_named(extracted, "evidence", paper="91001")
     assert result.columns == ("paper_url", "fact", "entity", "quote", "context", "entry", "start", "end",
                               "rule", "confidence")
+    # the quote and its context (12 characters either side) are cut from the entry's summary
     assert result.rows == (
-        (PW91 + "1", "sourceOrganization", "Tsinghua University", "清华大学", "本文是【清华大学】和商汤科技",
+        (PW91 + "1", "sourceOrganization", "Tsinghua University", "清华大学", "本文是【清华大学】和商汤科技发表于 AAA",
          "0200_fixture-a.md#1", 3, 7, "affiliation template", 0.95),
-        (PW91 + "1", "sourceOrganization", "SenseTime", "商汤科技", "清华大学和【商汤科技】发表于 AAA",
+        (PW91 + "1", "sourceOrganization", "SenseTime", "商汤科技", "本文是清华大学和【商汤科技】发表于 AAAI 201",
          "0200_fixture-a.md#1", 8, 12, "affiliation template", 0.95),
-        (PW91 + "1", "usesDataset", "COCO", "COCO", "ss，在 【COCO】 上提升了 ",
+        (PW91 + "1", "usesDataset", "COCO", "COCO", "ient Loss，在 【COCO】 上提升了 mAP。",
          "0200_fixture-a.md#1", 60, 64, "gazetteer", 0.9),
-        (PW91 + "1", "sourceOrganization", "Tsinghua University", "清华大学", "【清华大学】的这篇检测",
+        (PW91 + "1", "sourceOrganization", "Tsinghua University", "清华大学", "【清华大学】的这篇检测论文再次被推荐",
          "0201_fixture-b.md#1", 0, 4, "org pattern", 0.7))
     everything = run_named(extracted, "evidence")
     assert len(everything.rows) == 5 and everything.rows[-1][2] == "Microsoft Research Asia"
+    assert everything.rows[-1][3:5] == ("微软亚洲研究院", "本文是【微软亚洲研究院】与北京大学联合发表于 A")
     assert run_named(extracted, "evidence", paper="91002").rows == ()
+
+
+# A summary with characters outside the BMP (two UTF-16 code units, one code point) before, in and
+# after the quote: SUBSTR counts code points on both engines, as kg's offsets do.
+ASTRAL_SUMMARY = "𠮷𠮷本文是清华大学𠮷和𩸽科技发表于 AAAI 2019 𠮷"
+ASTRAL_TRIG = """
+@prefix kg: <https://w3id.org/paperweekly-kg/ns#> .
+@prefix schema: <https://schema.org/> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@base <https://w3id.org/paperweekly-kg/id/> .
+<graph/0300-astral> {
+  <post/0300-astral> a kg:Post ; kg:sourceFile "0300_astral.md" .
+  <post/0300-astral/entry/1> a kg:Entry ; kg:position 1 ; kg:inPost <post/0300-astral> ;
+      schema:about <paper/pw93001> ; kg:summary "%s"@zh .
+  <paper/pw93001> a schema:ScholarlyArticle ; schema:url <https://www.paperweekly.site/papers/93001> ;
+      schema:sourceOrganization <org/tsinghua-university> .
+  <org/tsinghua-university> rdfs:label "Tsinghua University" .
+  <rule/org-pattern> a prov:Activity, kg:Rule ; rdfs:label "org-pattern" .
+  <post/0300-astral/entry/1/evidence/institution-5> a oa:Annotation ;
+      oa:hasBody <org/tsinghua-university> ; kg:predicate schema:sourceOrganization ;
+      oa:hasTarget <post/0300-astral/entry/1/evidence/institution-5#target> ;
+      prov:wasGeneratedBy <rule/org-pattern> ; kg:confidence 0.7 .
+  <post/0300-astral/entry/1/evidence/institution-5#target> oa:hasSource <post/0300-astral/entry/1> ;
+      oa:hasSelector <post/0300-astral/entry/1/evidence/institution-5#position> .
+  <post/0300-astral/entry/1/evidence/institution-5#position> a oa:TextPositionSelector ;
+      oa:start "5"^^xsd:nonNegativeInteger ; oa:end "10"^^xsd:nonNegativeInteger .
+}
+""" % ASTRAL_SUMMARY
+
+
+def test_evidence_offsets_count_characters(tmp_path):
+    start, end = 5, 10
+    quote = ASTRAL_SUMMARY[start:end]
+    assert quote == "清华大学𠮷" and len(quote.encode("utf-16-le")) == 12
+    context = f"{ASTRAL_SUMMARY[:start]}【{quote}】{ASTRAL_SUMMARY[end:end + 12]}"
+    write_outputs(ASTRAL_TRIG.encode("utf-8"), tmp_path)
+    for store in (open_store(tmp_path), load_memory(tmp_path)):
+        assert run_named(store, "evidence").rows == ((
+            "https://www.paperweekly.site/papers/93001", "sourceOrganization", "Tsinghua University", quote,
+            context, "0300_astral.md#1", start, end, "org-pattern", 0.7),)
 
 
 def test_topic_trends_and_recommenders(extracted):
@@ -479,6 +524,25 @@ def test_dev_paper_and_recommenders(dev_store):
     assert top[:3] == ("paperweekly", 22, 10)
     trends = run_named(dev_store, "topic-trends", topic="Object Detection").rows
     assert sum(r[2] for r in trends) == len(run_named(dev_store, "papers", topic="Object Detection").rows)
+
+
+def test_dev_evidence_quotes_the_summaries(dev_store):
+    """Every row of `evidence` on the dev build: the quote and context are the entry's summary at
+    the row's offsets, and an entry states a fact once (one annotation per entry and fact)."""
+    summaries = {f"{file}#{position}": text for file, position, text in run_query(dev_store, """
+        PREFIX kg: <https://w3id.org/paperweekly-kg/ns#>
+        SELECT ?file ?position ?text WHERE {
+          ?e kg:summary ?text ; kg:position ?position ; kg:inPost/kg:sourceFile ?file }""").rows}
+    rows = run_named(dev_store, "evidence").rows
+    facts = {r[:3] + (r[5],) for r in rows}  # paper, property, entity, entry
+    assert len(rows) == len(facts) == 1113
+    for paper_url, fact, entity, quote, context, entry, start, end, rule, confidence in rows:
+        text = summaries[entry]
+        assert 0 <= start < end <= len(text)
+        assert quote == text[start:end] and quote.strip()
+        assert context == f"{text[max(0, start - 12):start]}【{quote}】{text[end:end + 12]}"
+        assert 0 < confidence <= 1 and rule
+    assert {r[1] for r in rows} >= {"sourceOrganization", "usesDataset", "usesMethod", "venue"}
 
 
 def test_dev_institutions_by_any_name(dev_store):

@@ -92,8 +92,10 @@ def test_load_graph_types_labels_links_and_evidence(facts_store):
     assert paper["summary"].startswith("本文是清华大学")
     fact = G.edges[GHM_PAPER, TSINGHUA]
     assert fact["relations"] == ["schema:sourceOrganization"]
+    # the quote and 12 characters either side are cut from the summary at the annotation's offsets
+    assert paper["summary"][3:7] == "清华大学"
     assert fact["evidence"] == [{"relation": "schema:sourceOrganization", "exact": "清华大学",
-                                 "prefix": "本文是", "suffix": "发表于 AAAI",
+                                 "prefix": "本文是", "suffix": "发表于 AAAI 201",
                                  "rule": "affiliation template", "confidence": 0.95}]
     assert G.edges[GHM_PAPER, ID + "user/alice"]["relations"] == ["kg:recommendedBy"]
 
