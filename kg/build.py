@@ -30,6 +30,7 @@ import os
 import shutil
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -40,8 +41,8 @@ from kg.errors import InputError, InputWarning, StoreError
 from kg.ingest import find_posts, read_post
 from kg.link import graph_iri
 from kg.store import (
-    DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, commit, forget_locks, load_new_store, staging,
-    update_store, write_atomic,
+    DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, commit, copy_store, forget_locks, load_new_store,
+    staging, update_store, write_atomic,
 )
 
 __all__ = ["BuildReport", "PostRecord", "build", "fingerprint"]
@@ -137,14 +138,41 @@ def _start_worker(parent: int) -> None:
     nlp()
 
 
-def _run(jobs: list[tuple[str, int, int]], workers: int) -> Iterator[_Result]:
-    """:func:`_process` over ``jobs``, in their order, on ``workers`` processes."""
-    if workers <= 1 or len(jobs) < _PARALLEL_FROM:
-        yield from map(_process, jobs)
-        return
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ctx.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
-        yield from pool.imap(_process, jobs, chunksize=4)
+class _Workers:
+    """The processes that read posts. One starts with the build, so that loading the extraction
+    pipeline (spaCy, the gazetteers' automaton, jieba's dictionary: about 1.5 s) overlaps the
+    build's own work (the manifest, the files' dates, the unchanged graphs copied); a build of
+    many posts then starts one per core. Without ``fork``, posts are read in this process."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        methods = multiprocessing.get_all_start_methods()
+        self.ctx = multiprocessing.get_context("fork") if "fork" in methods else None
+        self.pool = self._pool(1) if self.ctx else None
+
+    def _pool(self, n: int):
+        return self.ctx.Pool(n, initializer=_start_worker, initargs=(os.getpid(),))
+
+    def run(self, jobs: list[tuple[str, int, int]]) -> Iterator[_Result]:
+        """:func:`_process` over ``jobs``, results in their order."""
+        if self.pool is None:
+            return map(_process, jobs)
+        if self.workers > 1 and len(jobs) >= _PARALLEL_FROM:
+            self.pool.terminate()
+            self.pool = self._pool(self.workers)
+        return self.pool.imap(_process, jobs, chunksize=4 if len(jobs) >= _PARALLEL_FROM else 1)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 _GRAPH_INPUTS = ("errors.py", "ingest.py", "parse.py", "extract.py", "gazetteer.py", "graph.py", "link.py",
@@ -192,9 +220,11 @@ def _read_manifest(out_dir: Path) -> dict[str, PostRecord]:
 
 def _write_manifest(path: Path, records: Iterable[PostRecord]) -> None:
     """Write the manifest (to a temporary file renamed over ``path``)."""
-    data = {"version": _MANIFEST_VERSION, "fingerprint": fingerprint(),
-            "posts": [vars(r) for r in records]}  # (dataclasses.asdict deep-copies: 10x slower)
-    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=0) + "\n").encode("utf-8"))
+    # a post a line, each written by json's C encoder (indent= takes its Python one: 10x slower;
+    # dataclasses.asdict deep-copies: 10x slower than vars)
+    head = json.dumps({"version": _MANIFEST_VERSION, "fingerprint": fingerprint()})[:-1]
+    posts = ",\n".join(json.dumps(vars(r), ensure_ascii=False) for r in records)
+    write_atomic(path, f'{head}, "posts": [\n{posts}\n]}}\n'.encode("utf-8"))
 
 
 def _sha256(path: Path) -> str | None:
@@ -250,8 +280,8 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)
-    files = find_posts(paths)
-    with build_lock(out_dir):
+    with _Workers(workers or os.cpu_count() or 1) as pool, build_lock(out_dir):
+        files = find_posts(paths)
         old = _read_manifest(out_dir)
         warnings: list[InputWarning] = []
         given: dict[str, tuple[Path, os.stat_result]] = {}
@@ -293,13 +323,18 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
         if progress:
             progress.start(len(jobs))
         tmp = staging(out_dir)
+        background = ThreadPoolExecutor(2)  # the dump's tail and the manifest, written beside the store
         try:
-            results = _run(jobs, workers or os.cpu_count() or 1)
-            with _DumpWriter(tmp / DUMP_FILE, out_dir / DUMP_FILE) as dump:
+            results = pool.run(jobs)
+            if keep_new:  # (while the worker starts)
+                copy_store(tmp / STORE_DIR, out_dir / STORE_DIR)
+            dump = _DumpWriter(tmp / DUMP_FILE, out_dir / DUMP_FILE)
+            try:
                 for key in sorted({*records, *to_read}):
                     if key not in to_read:
                         records[key] = dump.copy(records[key])
                         continue
+                    dump.flush()  # (copies what precedes while the worker reads the post)
                     result = next(results)
                     if progress:
                         progress.advance(result.path, result.record.entries if result.record else 0,
@@ -316,7 +351,9 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                         changed.append(key)
                         if keep_new:
                             new_chunks[key] = result.chunk
-            results.close()  # ends the worker processes before the store is written
+            finally:
+                tail = background.submit(dump.close)  # copies the rest of the dump
+            pool.close()  # the workers end before the store is written
             if len(skipped) == len(given):
                 first = next(w for w in warnings if w.path == skipped[0] and w.message.endswith("; skipped"))
                 if len(skipped) == 1:
@@ -333,22 +370,29 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             removed = [k for k in old if k not in records]
             changed = sorted({*changed, *removed})
             if old and not changed:  # the posts read gave the graphs they had
+                tail.result()
                 shutil.rmtree(tmp, ignore_errors=True)
                 ordered = _unchanged(out_dir, old, records)
                 return _report(ordered, len(read), len(given) - len(read) - len(skipped), 0,
                                0 if prune else len(kept), skipped, warnings, out_dir, start)
             ordered = [records[k] for k in sorted(records)]
             header = _header()
+            manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered)
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
+                shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
+                tail.result()
                 with _Merged(tmp / DUMP_FILE, ordered, header) as merged:
                     load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, merged)
             else:
-                update_store(tmp / STORE_DIR, out_dir / STORE_DIR,
-                             _changes(changed, old, new_chunks, out_dir / DUMP_FILE, header))
-            _write_manifest(tmp / MANIFEST_FILE, ordered)
+                update_store(tmp / STORE_DIR, _changes(changed, old, new_chunks, out_dir / DUMP_FILE, header))
+                tail.result()
+            manifest.result()
         except BaseException:
+            background.shutdown(wait=True)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            background.shutdown()
         commit(tmp, out_dir)
     return _report(ordered, len(read), len(given) - len(read) - len(skipped), len(removed),
                    0 if prune else len(kept), skipped, warnings, out_dir, start)
@@ -376,39 +420,56 @@ def _header() -> bytes:
 
 class _DumpWriter:
     """Writes a dump post by post: the header, then each post's chunk, new or copied from the
-    old dump; gives back each post's record with its chunk's place in the new dump."""
+    old dump; gives back each post's record with its chunk's place in the new dump. Chunks
+    copied one after the other from one stretch of the old dump are copied in one go, in the
+    kernel (copy_file_range)."""
 
     def __init__(self, path: Path, old_dump: Path) -> None:
         self.path, self.old_dump = path, old_dump
-
-    def __enter__(self) -> "_DumpWriter":
+        self.pending: tuple[int, int] | None = None  # (offset, length) in the old dump, not yet copied
         self.out = open(self.path, "wb")
         self.src = open(self.old_dump, "rb") if self.old_dump.is_file() else None
         self.out.write(_header())
         self.pos = self.out.tell()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self.out.close()
-        if self.src:
-            self.src.close()
+    def close(self) -> None:
+        """Copy what is still to be copied; close the files."""
+        try:
+            self.flush()
+        finally:
+            self.out.close()
+            if self.src:
+                self.src.close()
 
     def write(self, record: PostRecord, chunk: bytes) -> PostRecord:
+        self.flush()
         self.out.write(chunk)
         return self._placed(record, len(chunk))
 
     def copy(self, record: PostRecord) -> PostRecord:
+        if self.pending and sum(self.pending) == record.offset:
+            self.pending = (self.pending[0], self.pending[1] + record.length)
+        else:
+            self.flush()
+            self.pending = (record.offset, record.length)
+        return self._placed(record, record.length)
+
+    def flush(self) -> None:
+        """Copy the chunks given to :meth:`copy` so far."""
+        if not self.pending:
+            return
+        offset, length = self.pending
+        self.pending = None
         self.out.flush()
         copied = 0
-        while copied < record.length:
-            n = os.copy_file_range(self.src.fileno(), self.out.fileno(), record.length - copied,
-                                   record.offset + copied) if self.src else 0
+        while copied < length:
+            n = os.copy_file_range(self.src.fileno(), self.out.fileno(), length - copied,
+                                   offset + copied) if self.src else 0
             if n == 0:
                 raise StoreError(f"{self.old_dump}: shorter than its manifest says; "
                                  "delete the output folder and build again")
             copied += n
         self.out.seek(0, os.SEEK_END)
-        return self._placed(record, record.length)
 
     def old_chunk(self, record: PostRecord) -> bytes | None:
         """The chunk the last build wrote for the post of ``record``."""

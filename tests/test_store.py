@@ -18,7 +18,7 @@ SET = [DUMP_FILE, MANIFEST_FILE, STORE_DIR]  # what a build leaves (besides the 
 
 
 def listing(out) -> list[str]:
-    return sorted(p.name for p in out.iterdir() if p.name != ".lock")
+    return sorted(p.name for p in out.iterdir() if p.name not in (".lock", ".trash"))
 
 
 def titles(out) -> list[str]:
