@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -363,6 +365,7 @@ def serve(out: Path, host: str, port: int, timeout: float, cors: bool) -> None:
 
     server = start(out, host, port, timeout, cors, log=lambda line: click.echo(line, err=True))
     click.echo(f"SPARQL endpoint {server.url} (query page at {server.url[:-len('sparql')]}); Ctrl+C stops it")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops it as Ctrl+C does
     try:
         server.serve_forever()
     except KeyboardInterrupt:

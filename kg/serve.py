@@ -37,6 +37,7 @@ from typing import Callable, Iterable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from kg.errors import KgError, QueryError
+from kg.proc import die_with_parent
 from kg.sparql import check_syntax, uses_service
 from kg.store import STORE_DIR
 
@@ -259,7 +260,8 @@ def _start_oxigraph(store: Path, timeout: float) -> tuple[subprocess.Popen, int]
         process = subprocess.Popen(
             [command, "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{port}",
              *union, "--timeout-s", str(int(timeout) + 2)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent)  # (a killed `kg serve` leaves no server behind)
         give_up = time.monotonic() + 20
         while time.monotonic() < give_up and process.poll() is None:
             try:

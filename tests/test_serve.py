@@ -4,6 +4,7 @@ no SERVICE, a time limit, 127.0.0.1 by default, and an offline query page."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -174,9 +175,45 @@ def test_kg_serve_command(built):
         m = re.match(r"SPARQL endpoint (http://127\.0\.0\.1:\d+/sparql) \(query page at http://127\.0\.0\.1:\d+/\)", line)
         assert m, line + process.stderr.read()
         assert call(m.group(1), "GET", COUNT_PAPERS, "text/csv") == (200, "text/csv; charset=utf-8", b"n\r\n5\r\n")
+        oxigraph = _children(process.pid)
+        assert len(oxigraph) == 1
     finally:
         process.terminate()
         process.wait(10)
+    assert process.returncode == 0  # SIGTERM stops it as Ctrl+C does
+    assert _gone(oxigraph[0]), "the Oxigraph server outlived `kg serve`"
+
+
+def test_a_killed_kg_serve_takes_its_oxigraph_server_with_it(built):
+    process = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--out", str(built), "--port", "0"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout.readline().startswith("SPARQL endpoint ")
+        oxigraph = _children(process.pid)
+        assert len(oxigraph) == 1
+    finally:
+        process.kill()
+        process.wait(10)
+    assert _gone(oxigraph[0]), "the Oxigraph server outlived a SIGKILLed `kg serve`"
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for task in os.listdir(f"/proc/{pid}/task")
+            for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
+
+
+def _gone(pid: int, wait: float = 10) -> bool:
+    """True when ``pid`` ends within ``wait`` seconds (a zombie counts as ended)."""
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_the_query_page_in_a_browser(url):

@@ -1,0 +1,26 @@
+"""Child processes that end with the kg process that started them."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+__all__ = ["die_with_parent"]
+
+try:  # found now: a child between fork and exec should import nothing
+    import ctypes
+
+    _prctl = ctypes.CDLL(None).prctl
+except (OSError, AttributeError):  # not Linux
+    _prctl = None
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In a child process: have Linux send it ``signum`` when its parent dies, however the parent
+    dies (SIGKILL included), and exit at once if the parent is gone already; elsewhere nothing."""
+    if _prctl is None:
+        return
+    parent = os.getppid()
+    _prctl(1, signum)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
