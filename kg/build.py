@@ -40,6 +40,7 @@ from typing import BinaryIO, Iterable, Iterator, Protocol
 from kg.errors import InputError, InputWarning, StoreError
 from kg.ingest import find_posts, read_post
 from kg.link import graph_iri
+from kg.proc import die_with_parent
 from kg.store import (
     DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, commit, copy_store, forget_locks, load_new_store,
     staging, update_store, write_atomic,
@@ -125,13 +126,8 @@ def _start_worker(parent: int) -> None:
     """Set up a worker process: it ends with the build that started it (killed or not), holds
     none of its locks, and loads the extraction pipeline before its first post."""
     forget_locks()
-    try:  # Linux: a SIGKILLed build takes its workers with it
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the build died before the line above
+    die_with_parent(signal.SIGKILL)  # a SIGKILLed build takes its workers with it
+    if os.getppid() != parent:  # the build died before the worker began
         os._exit(1)
     from kg.extract import nlp
 

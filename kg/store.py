@@ -5,7 +5,8 @@ An output folder (``outputs/`` by default) holds ``store/`` (a pyoxigraph on-dis
 for incremental builds; see kg/build.py). A build writes a complete new set into a temporary
 folder beside them (``.build-*``) and then moves it into place following a journal
 (``.swap``): if the build is killed at any moment, the next one (or the next reader) finds
-either the old set or the journal of a complete new set, and finishes the move. One build at
+either the old set or the journal of a complete new set, and finishes the move. What the move
+replaced waits in ``.trash`` until the next build deletes it beside its own work. One build at
 a time: a second one on the same folder is refused while the first holds ``.lock``.
 
 Besides the posts' named graphs, the store's default graph holds their merge: each triple once,
@@ -220,7 +221,7 @@ def load_new_store(path: Path, dump: Path, merged: IO[bytes]) -> None:
         store.bulk_load(merged, RdfFormat.TURTLE)
         # the bulk loads leave overlapping files that RocksDB would otherwise compact later, at
         # the cost of the next incremental build (10 s at 10,000 posts) and of every query till
-        # then (5-10x slower): compacted now, as part of the full build
+        # then (2-10x slower at 10,000 posts): compacted now, as part of the full build
         store.optimize()
 
 

@@ -68,6 +68,23 @@ def test_an_unchanged_rebuild_reads_nothing_and_writes_nothing(tmp_path, samples
     assert build([samples], out).read == 0
 
 
+def test_what_a_build_replaces_waits_in_the_trash_until_the_next_build(tmp_path, samples):
+    out = tmp_path / "out"
+    build([samples], out)
+    first_dump = (out / DUMP_FILE).read_bytes()
+    first = sorted(samples.iterdir())[0]
+    edit(first, "本文是香港中文大学", "本文是北京大学")
+    build([samples], out)
+    trash = sorted(p.name.split("-", 2)[-1] for p in (out / ".trash").iterdir())
+    assert trash == [DUMP_FILE, "store"]  # the first build's dump and store, moved aside whole
+    assert next((out / ".trash").glob(f"*{DUMP_FILE}")).read_bytes() == first_dump
+    second_dump = (out / DUMP_FILE).read_bytes()
+    edit(first, "本文是北京大学", "本文是清华大学")
+    build([samples], out)  # deletes the first build's leftovers, leaves the second's
+    assert [p.read_bytes() for p in (out / ".trash").glob(f"*{DUMP_FILE}")] == [second_dump]
+    assert store_quads(out) == dump_quads(out)
+
+
 def test_incremental_build_equals_a_clean_build(tmp_path, samples):
     out, clean = tmp_path / "out", tmp_path / "clean"
     build([samples], out)
