@@ -254,13 +254,7 @@ def evg() -> Dataset:
     g.add((EV_POST, RDF.type, PROV.Entity))
     g.add((EV_POST, KG.sourceFile, Literal("009_ev.txt")))
     g.add((EV_POST, KG.sha256, Literal("e" * 64)))
-    g.add((EV_ENTRY, RDF.type, KG.Entry))
-    for p, o in ((KG.position, 1), (KG.line, 3)):
-        g.add((EV_ENTRY, p, Literal(o, datatype=XSD.integer)))
-    g.add((EV_ENTRY, KG.kind, Literal("digest")))
-    g.add((EV_ENTRY, KG.inPost, EV_POST))
-    g.add((EV_ENTRY, SDO.about, EV_PAPER))
-    g.add((EV_ENTRY, KG.summary, Literal(SUMMARY, lang="zh")))
+    _add_entry(g, EV_ENTRY, 1, 3, EV_PAPER, SUMMARY)
     g.add((EV_ENTRY, KG.recommendedBy, USER))
     for t in (SDO.Person, KG.CommunityUser):
         g.add((USER, RDF.type, t))
@@ -457,14 +451,19 @@ def test_one_annotation_per_entry_and_fact(evg):
 
 def _second_entry(g: Graph, paper: URIRef) -> URIRef:
     entry = URIRef(I + "post/009-ev/entry/2")
+    _add_entry(g, entry, 2, 9, paper, "在 ImageNet 上。")
+    return entry
+
+
+def _add_entry(g: Graph, entry: URIRef, position: int, line: int, paper: URIRef, summary: str) -> None:
+    """A digest entry of the evidence post, about ``paper``."""
     g.add((entry, RDF.type, KG.Entry))
-    for p, o in ((KG.position, 2), (KG.line, 9)):
+    for p, o in ((KG.position, position), (KG.line, line)):
         g.add((entry, p, Literal(o, datatype=XSD.integer)))
     g.add((entry, KG.kind, Literal("digest")))
     g.add((entry, KG.inPost, EV_POST))
     g.add((entry, SDO.about, paper))
-    g.add((entry, KG.summary, Literal("在 ImageNet 上。", lang="zh")))
-    return entry
+    g.add((entry, KG.summary, Literal(summary, lang="zh")))
 
 
 def test_the_facts_subject_is_what_the_quoted_entry_is_about(evg):
