@@ -32,10 +32,12 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Protocol
+from typing import IO, BinaryIO, Callable, Iterable, Iterator, Protocol
+
+from pyoxigraph import RdfFormat
 
 from kg.errors import InputError, InputWarning, StoreError
 from kg.ingest import find_posts, read_post
@@ -51,6 +53,7 @@ __all__ = ["BuildReport", "PostRecord", "build", "fingerprint"]
 _MANIFEST_VERSION = 1
 _PARALLEL_FROM = 16  # fewer posts than this are not worth starting worker processes for
 _REBUILD_SHARE = 0.2  # when more than this share of posts changed, the store is loaded afresh
+_LOAD_PART = 600_000  # quads: Oxigraph bulk-loads that many in one batch, on one thread (see load_new_store)
 
 
 @dataclass(frozen=True)
@@ -230,13 +233,15 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-class _Merged:
-    """Reads the posts' chunks of a dump as Turtle (graph lines dropped): the merge of the graphs."""
+class _Chunks:
+    """Reads some posts' chunks of a dump, after the dump's header: as TriG (their named graphs)
+    or, with ``merge``, as Turtle (graph lines dropped: their statements in the default graph)."""
 
-    def __init__(self, dump: Path, records: list[PostRecord], header: bytes) -> None:
+    def __init__(self, dump: Path, records: list[PostRecord], header: bytes, merge: bool) -> None:
         self._file = open(dump, "rb")
         self._parts = iter(records)
         self._buf = header
+        self._merge = merge
 
     def read(self, n: int = -1) -> bytes:
         while n < 0 or len(self._buf) < n:
@@ -244,16 +249,27 @@ class _Merged:
             if r is None:
                 break
             chunk = _chunk(self._file, r)
-            # "\n<graph> {\n" … "}\n": keep the statements between
-            self._buf += chunk[chunk.index(b"{\n") + 2:-2]
+            # "\n<graph> {\n" … "}\n": for the merge, keep the statements between
+            self._buf += chunk[chunk.index(b"{\n") + 2:-2] if self._merge else chunk
         out, self._buf = (self._buf, b"") if n < 0 else (self._buf[:n], self._buf[n:])
         return out
 
-    def __enter__(self) -> "_Merged":
-        return self
-
-    def __exit__(self, *exc) -> None:
+    def close(self) -> None:
         self._file.close()
+
+
+def _load_parts(dump: Path, records: list[PostRecord], header: bytes) -> list[tuple[Callable[[], IO[bytes]], RdfFormat]]:
+    """The dump cut into parts of about :data:`_LOAD_PART` quads, each as its named graphs and
+    as their merge, for :func:`kg.store.load_new_store`."""
+    parts, part, quads = [], [], 0
+    for r in records:
+        part.append(r)
+        quads += r.triples
+        if quads >= _LOAD_PART or r is records[-1]:
+            for merge, fmt in ((False, RdfFormat.TRIG), (True, RdfFormat.TURTLE)):
+                parts.append((partial(_Chunks, dump, part, header, merge), fmt))
+            part, quads = [], 0
+    return parts
 
 
 class Progress(Protocol):
@@ -377,8 +393,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
                 tail.result()
-                with _Merged(tmp / DUMP_FILE, ordered, header) as merged:
-                    load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, merged)
+                load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, _load_parts(tmp / DUMP_FILE, ordered, header))
             else:
                 update_store(tmp / STORE_DIR, _changes(changed, old, new_chunks, out_dir / DUMP_FILE, header))
                 tail.result()
