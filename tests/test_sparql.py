@@ -45,7 +45,7 @@ def test_uses_service(query, found):
 
 def run(sparql: str, bindings: dict) -> list:
     """Rows from rdflib (a small graph) after substitution: the text way of binding."""
-    g = rdflib.Dataset(default_union=True)
+    g = rdflib.Graph()
     ex = rdflib.Namespace("urn:ex:")
     for s, p, o in [(ex.a, ex.name, rdflib.Literal("A")), (ex.b, ex.name, rdflib.Literal("B")),
                     (ex.a, ex.knows, ex.b), (ex.b, ex.knows, ex.a)]:
