@@ -132,9 +132,12 @@ def _start_worker(parent: int) -> None:
     die_with_parent(signal.SIGKILL)  # a SIGKILLed build takes its workers with it
     if os.getppid() != parent:  # the build died before the worker began
         os._exit(1)
-    from kg.extract import nlp
+    try:
+        from kg.extract import nlp
 
-    nlp()
+        nlp()
+    except Exception:  # noqa: BLE001 — the first post raises it again, where the build can report it
+        pass  # (a pool whose initializer fails restarts the worker for ever: the build would hang)
 
 
 class _Workers:

@@ -68,6 +68,23 @@ def test_an_unchanged_rebuild_reads_nothing_and_writes_nothing(tmp_path, samples
     assert build([samples], out).read == 0
 
 
+@pytest.mark.parametrize("copies", [1, 20])  # one worker; one per core
+def test_a_pipeline_that_cannot_load_fails_the_build_instead_of_hanging_it(tmp_path, samples, copies):
+    posts = tmp_path / "many"
+    posts.mkdir()
+    for k in range(copies):
+        shutil.copy(sorted(samples.iterdir())[0], posts / f"{k:03d}.md")
+    script = ("import sys, kg.extract\n"
+              "def broken(): raise RuntimeError('the extraction pipeline is broken')\n"
+              "kg.extract.nlp = broken\n"
+              "from kg.build import build\n"
+              "build([sys.argv[1]], sys.argv[2])\n")
+    done = subprocess.run([sys.executable, "-c", script, str(posts), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("RuntimeError: the extraction pipeline is broken")
+
+
 def test_what_a_build_replaces_waits_in_the_trash_until_the_next_build(tmp_path, samples):
     out = tmp_path / "out"
     build([samples], out)
