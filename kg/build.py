@@ -129,9 +129,7 @@ def _start_worker(parent: int) -> None:
     """Set up a worker process: it ends with the build that started it (killed or not), holds
     none of its locks, and loads the extraction pipeline before its first post."""
     forget_locks()
-    die_with_parent(signal.SIGKILL)  # a SIGKILLed build takes its workers with it
-    if os.getppid() != parent:  # the build died before the worker began
-        os._exit(1)
+    die_with_parent(signal.SIGKILL, parent)  # a SIGKILLed build takes its workers with it
     try:
         from kg.extract import nlp
 

@@ -158,11 +158,12 @@ def _paper_triples(g: set[Triple], post: Post, entry: Entry) -> URIRef:
         if label.strip():
             g.add((paper, DCTERMS.subject, _topic_triples(g, label.strip())))
     if entry.venue is not None:
-        g.add((paper, KG.venue, _venue_triples(g, entry.venue)))
+        venue = _venue_triples(g, entry.venue)
+        g.add((paper, KG.venue, venue))
         # posts disagree on venues now and then: each claim keeps the quote it rests on
         if entry.venue.text and (at := entry.text.find(entry.venue.text)) >= 0:
-            fact = (paper, KG.venue, _venue_triples(g, entry.venue))
-            _evidence(g, post, entry, fact, f"venue-{at}", at, at + len(entry.venue.text), "venue-context", 0.9)
+            _evidence(g, post, entry, KG.venue, venue, f"venue-{at}", at, at + len(entry.venue.text),
+                      "venue-context", 0.9)
         if entry.venue.status:
             g.add((paper, KG.venueStatus, Literal(entry.venue.status)))
     for url in entry.code:
@@ -236,16 +237,15 @@ def _fact_triples(g: set[Triple], post: Post, entry: Entry, paper: URIRef, menti
             best[pred, obj] = m
     for (pred, obj), m in best.items():
         g.add((paper, pred, obj))
-        _evidence(g, post, entry, (paper, pred, obj), f"{m.type}-{m.start}", m.start, m.end, m.rule, m.confidence)
+        _evidence(g, post, entry, pred, obj, f"{m.type}-{m.start}", m.start, m.end, m.rule, m.confidence)
 
 
-def _evidence(g: set[Triple], post: Post, entry: Entry, fact: Triple, key: str, start: int, end: int,
-              rule_name: str, confidence: float) -> None:
+def _evidence(g: set[Triple], post: Post, entry: Entry, pred: URIRef, obj: URIRef, key: str, start: int,
+              end: int, rule_name: str, confidence: float) -> None:
     """A fact's evidence as a W3C Web Annotation: its body is the fact's object, its target the
     characters ``start:end`` of the entry's summary (whose ``schema:about`` is the fact's
     subject), ``kg:predicate`` the fact's property; the rule that read it and how sure it is.
     Eleven triples: the quote itself is the summary's text at that position."""
-    _, pred, obj = fact
     entry_node = entry_iri(post.name, entry.position)
     ev = URIRef(f"{entry_node}/evidence/{key}")
     target, position = URIRef(f"{ev}#target"), URIRef(f"{ev}#position")

@@ -15,12 +15,13 @@ except (OSError, AttributeError):  # not Linux
     _prctl = None
 
 
-def die_with_parent(signum: int = signal.SIGTERM) -> None:
+def die_with_parent(signum: int = signal.SIGTERM, parent: int | None = None) -> None:
     """In a child process: have Linux send it ``signum`` when its parent dies, however the parent
-    dies (SIGKILL included), and exit at once if the parent is gone already; elsewhere nothing."""
+    dies (SIGKILL included), and exit at once if the parent (``parent``, by default the one it
+    has now) is gone already; elsewhere nothing."""
     if _prctl is None:
         return
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
     _prctl(1, signum)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(1)
