@@ -175,8 +175,8 @@ class _Workers:
         self.close()
 
 
-_GRAPH_INPUTS = ("errors.py", "ingest.py", "parse.py", "extract.py", "gazetteer.py", "graph.py", "link.py",
-                 "venues.py", "ror.py", "resources/gazetteers/*", "resources/ror/*", "resources/*.tsv",
+_GRAPH_INPUTS = ("errors.py", "ingest.py", "parse.py", "extract.py", "jiebadict.py", "gazetteer.py", "graph.py",
+                 "link.py", "venues.py", "ror.py", "resources/gazetteers/*", "resources/ror/*", "resources/*.tsv",
                  "resources/*.txt")
 """The parts of kg that decide what graph a post gives (queries, pages and the CLI do not)."""
 

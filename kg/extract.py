@@ -39,12 +39,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.gazetteer import Entity, gazetteer, norm, paused_gc, unknown_entity
+from kg.jiebadict import zh_tokenizer
 from kg.ror import acronym_readings
 from kg.parse import Entry
 
 __all__ = ["Mention", "make_nlp", "nlp", "extract_text", "extract_entry", "extract_entries", "RULES"]
 
-jieba.setLogLevel(60)
 
 RULES: dict[str, str] = {
     "venue-context": "a venue with words that say the paper appeared there (发表于 AAAI 2019, ACL 2018 的工作) or opening the text",
@@ -158,12 +158,9 @@ def _build_scanner(g) -> _Scanner:
         if _IS_CJK.search(key) and len(key) <= 2:
             short.add(key)
     auto.make_automaton()
-    tok = jieba.Tokenizer()
-    tok.initialize()
-    for key, ents in by_key.items():
-        if ents[0][0].curated and _IS_CJK.fullmatch(key[0]) and all(_IS_CJK.fullmatch(c) for c in key):
-            tok.add_word(key, 20000)  # (ROR's long names need no help: the hits cut the text)
-    return _Scanner(auto, tok, frozenset(short))
+    # curated Chinese names are jieba words (ROR's long names need no help: the hits cut the text)
+    words = [key for key, ents in by_key.items() if ents[0][0].curated and _CJK_RUN_FROM.fullmatch(key)]
+    return _Scanner(auto, zh_tokenizer(words), frozenset(short))
 
 
 def _strip_map(text: str) -> tuple[str, list[int], list[int]]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+import jieba
 import pytest
 import spacy
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.extract import PIPELINE, Segmenter, extract_text, make_nlp, nlp
+from kg.extract import PIPELINE, Segmenter, _build_scanner, extract_text, make_nlp, nlp
 from kg.gazetteer import TYPES, gazetteer
+from kg.jiebadict import _LazyJieba, zh_tokenizer
 
 
 
@@ -44,6 +46,95 @@ def test_spans_carry_types_and_iris():
             ("准确率", "metric")} <= spans
     assert {s.kb_id_ for s in doc.spans["kg"] if s.text == "清华大学"} == {
         "https://w3id.org/paperweekly-kg/id/org/tsinghua-university"}
+
+
+# ------------------------------------------------------------------ jieba's dictionary, lazily
+
+ZH_WORDS = ["微软亚洲研究院", "旷视科技", "清华", "北大", "图灵猫科技"]  # curated names, and one made up
+CUT_TEXTS = ["本文是微软亚洲研究院和旷视科技联合发表的工作", "清华大学与北大的研究团队", "图灵猫科技提出了一种新方法",
+             "北大西洋的天气数据", "基于深度学习的目标检测任务", "张三丰教授和吴恩达老师", "一二三四五六七八九十",
+             "乒乓球拍卖完了", "南京市长江大桥", "结婚的和尚未结婚的", "我们提出的模型在数据集上取得了最好的结果"]
+
+
+@pytest.fixture(scope="module")
+def full_jieba():
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    for w in ZH_WORDS:
+        tok.add_word(w, 20000)
+    return tok
+
+
+@pytest.fixture
+def cache_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path / "kg" / "jieba.marshal"
+
+
+def cuts(tok) -> list[list[str]]:
+    return [tok.lcut(text, HMM=hmm) for text in CUT_TEXTS + ["".join(CUT_TEXTS)] for hmm in (True, False)]
+
+
+def test_lazy_jieba_cuts_like_the_full_dictionary(cache_file, full_jieba):
+    cold = zh_tokenizer(ZH_WORDS)  # a miss: fully loaded, and the cache is written
+    assert not isinstance(cold, _LazyJieba) and cache_file.exists()
+    warm = zh_tokenizer(ZH_WORDS)
+    assert isinstance(warm, _LazyJieba) and warm.total == full_jieba.total
+    assert cuts(warm) == cuts(cold) == cuts(full_jieba)
+    assert "微软亚洲研究院" in warm.lcut("本文是微软亚洲研究院的工作")
+    assert 0 < len(warm.FREQ) < len(full_jieba.FREQ) / 4  # only what those texts need
+    warm._load("".join(warm._index))
+    assert warm.FREQ == full_jieba.FREQ
+
+
+def test_lazy_jieba_with_kgs_own_words(cache_file):
+    full, lazy = _build_scanner(gazetteer()).jieba, _build_scanner(gazetteer()).jieba
+    assert isinstance(lazy, _LazyJieba) and not isinstance(full, _LazyJieba)
+    assert full.FREQ.get("清华大学") == 20000  # a curated institution kg adds
+    text = "本文是清华大学和微软亚洲研究院发表于 CVPR 2018 的工作，旷视科技团队与北大合作。"
+    assert lazy.lcut(text) == full.lcut(text) and "清华大学" in lazy.lcut(text)
+    assert cuts(lazy) == cuts(full)
+
+
+@pytest.fixture(scope="module")
+def cache_bytes(tmp_path_factory) -> bytes:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(home := tmp_path_factory.mktemp("cache")))
+        zh_tokenizer(ZH_WORDS)
+        return (home / "kg" / "jieba.marshal").read_bytes()
+
+
+@pytest.mark.parametrize("damage", [
+    lambda b: b[: len(b) // 2], lambda b: b"not a cache" * 100,
+    lambda b: b[:6] + bytes([b[6] ^ 1]) + b[7:], lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:],
+], ids=["truncated", "garbage", "flipped-length-byte", "flipped-index-byte"])
+def test_a_damaged_cache_falls_back_to_the_full_dictionary(cache_file, cache_bytes, full_jieba, damage):
+    cache_file.parent.mkdir()
+    cache_file.write_bytes(cache_bytes)
+    assert isinstance(zh_tokenizer(ZH_WORDS), _LazyJieba)
+    cache_file.write_bytes(damage(cache_bytes))
+    tok = zh_tokenizer(ZH_WORDS)
+    assert not isinstance(tok, _LazyJieba) and cuts(tok) == cuts(full_jieba)
+    assert isinstance(zh_tokenizer(ZH_WORDS), _LazyJieba)  # and it was written again
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path, monkeypatch, full_jieba):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    tok = zh_tokenizer(ZH_WORDS)
+    assert not isinstance(tok, _LazyJieba) and cuts(tok) == cuts(full_jieba)
+
+
+def test_the_cache_is_rebuilt_when_its_key_changes(cache_file, monkeypatch):
+    zh_tokenizer(["图灵猫科技"])
+    before = cache_file.read_bytes()
+    tok = zh_tokenizer(["图灵猫科技", "甲乙丙丁"])  # another word list
+    assert not isinstance(tok, _LazyJieba) and cache_file.read_bytes() != before
+    lazy = zh_tokenizer(["图灵猫科技", "甲乙丙丁"])
+    assert isinstance(lazy, _LazyJieba) and lazy.lcut("甲乙丙丁") == ["甲乙丙丁"]
+    monkeypatch.setattr(jieba, "__version__", "0.0.0")  # another jieba
+    assert not isinstance(zh_tokenizer(["图灵猫科技", "甲乙丙丁"]), _LazyJieba)
+    assert isinstance(zh_tokenizer(["图灵猫科技", "甲乙丙丁"]), _LazyJieba)
 
 
 # ------------------------------------------------------------------ institutions
