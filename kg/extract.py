@@ -33,13 +33,12 @@ from importlib import resources
 from typing import Iterable
 
 import ahocorasick
-import jieba
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.gazetteer import Entity, gazetteer, norm, paused_gc, unknown_entity
-from kg.jiebadict import zh_tokenizer
+from kg.jiebadict import Tokenizer, zh_tokenizer
 from kg.ror import acronym_readings
 from kg.parse import Entry
 
@@ -121,7 +120,7 @@ class _Cand:
 @dataclass
 class _Scanner:
     automaton: ahocorasick.Automaton
-    jieba: jieba.Tokenizer
+    jieba: Tokenizer
     short_zh: frozenset[str] = field(default_factory=frozenset)
 
 
