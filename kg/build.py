@@ -1,15 +1,17 @@
-"""The main job: posts on disk → one named graph per post → the store and TriG dump under ``outputs/``.
+"""The main job: posts on disk → one named graph per post → the store and graph files under ``outputs/``.
 
 Builds are incremental. ``OUT/manifest.json`` remembers, for each post, its file's size, time
-and SHA-256, and where its named graph sits in ``graph.trig``. The next build reads only the
-posts whose content changed (a touched file with the same bytes is not read again), replaces
-their graphs, and keeps the others' as they were; with ``prune`` the graphs of posts no longer
-given are removed. Whatever was reused, the dump and the store equal those of a clean build of
-the same posts, byte for byte and quad for quad (tests/test_build.py). A change to kg itself
-(the code and data that decide a post's graph) makes the next build a clean one.
+and SHA-256. The next build reads only the posts whose content changed (a touched file with the
+same bytes is not read again), replaces their graphs (their files in ``OUT/graphs/`` and their
+named graphs in the store), and keeps the others' as they were; with ``prune`` the graphs of
+posts no longer given are removed. Whatever was reused, the graph files and the store equal
+those of a clean build of the same posts, byte for byte and quad for quad (tests/test_build.py).
+A change to kg itself (the code and data that decide a post's graph) makes the next build a
+clean one.
 
-Posts are read and turned into graphs in worker processes (one per core), the results kept in
-post order; a post that cannot be read is skipped with a warning naming it.
+Posts are read and turned into graphs in worker processes (one per core), which write each
+post's graph file; the results are kept in post order. A post that cannot be read is skipped
+with a warning naming it.
 
 >>> import tempfile
 >>> from kg.ingest import sample_paths
@@ -31,11 +33,12 @@ import shutil
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, BinaryIO, Callable, Iterable, Iterator, Protocol
+from typing import IO, Callable, Iterable, Iterator, Protocol
 
 from pyoxigraph import RdfFormat
 
@@ -44,13 +47,13 @@ from kg.ingest import find_posts, read_post
 from kg.link import graph_iri
 from kg.proc import die_with_parent
 from kg.store import (
-    DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, commit, copy_store, forget_locks, load_new_store,
-    staging, update_store, write_atomic,
+    CHANGED_DIR, GRAPHS_DIR, MANIFEST_FILE, REMOVED_FILE, STORE_DIR, build_lock, commit, copy_store, forget_locks,
+    load_new_store, staging, updating_store, write_atomic,
 )
 
 __all__ = ["BuildReport", "PostRecord", "build", "fingerprint"]
 
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2
 _PARALLEL_FROM = 16  # fewer posts than this are not worth starting worker processes for
 _REBUILD_SHARE = 0.2  # when more than this share of posts changed, the store is loaded afresh
 _LOAD_PART = 600_000  # quads: Oxigraph bulk-loads that many in one batch, on one thread (see load_new_store)
@@ -69,8 +72,6 @@ class PostRecord:
     papers: tuple[str, ...]
     facts: int  # extracted facts (mentions) in its graph
     triples: int
-    offset: int = 0  # of its chunk in graph.trig
-    length: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,36 +94,64 @@ class BuildReport:
 
 
 @dataclass(frozen=True)
+class _Job:
+    """A post for a worker to read, and where its graph file goes."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    to: str  # the folder to write its graph file in
+    old: str | None = None  # the graph file an earlier build wrote for it (not rewritten when equal)
+
+
+@dataclass(frozen=True)
 class _Result:
-    """A post read by a worker: its record and its graph as a TriG chunk, or why it was skipped."""
+    """A post read by a worker: its record and whether its graph changed, or why it was skipped."""
 
     path: str
     record: PostRecord | None
-    chunk: bytes
+    changed: bool
     warnings: tuple[InputWarning, ...]
     error: str | None = None
 
 
-def _process(job: tuple[str, int, int]) -> _Result:
-    """Read, parse and extract one post into its graph's TriG chunk (runs in a worker)."""
+def graph_file(graph: str) -> str:
+    """The name of the file in ``OUT/graphs/`` that holds the named graph ``graph`` (an IRI
+    ``…/graph/KEY``: ``KEY.trig``)."""
+    return graph.rsplit("/", 1)[1] + ".trig"
+
+
+def _process(job: _Job) -> _Result:
+    """Read, parse and extract one post; write its graph file (runs in a worker)."""
     from kg.graph import OA, graph_chunk, post_triples
     from kg.parse import parse_post
 
-    path, size, mtime_ns = job
     warnings: list[InputWarning] = []
     try:
-        post = read_post(path)
+        post = read_post(job.path)
         entries = parse_post(post, warnings)
     except InputError as err:
-        return _Result(path, None, b"", (), err.message)
+        return _Result(job.path, None, False, (), err.message)
     graph = graph_iri(post.name)
     triples = post_triples(post, entries)
     record = PostRecord(
-        str(graph), path, size, mtime_ns, post.sha256, len(entries),
+        str(graph), job.path, job.size, job.mtime_ns, post.sha256, len(entries),
         papers=tuple(sorted({str(e.paper_iri) for e in entries})),
         facts=sum(1 for _, p, _ in triples if p == OA.hasBody), triples=len(triples),
     )
-    return _Result(path, record, graph_chunk(graph, triples).encode("utf-8"), tuple(warnings))
+    data = _header() + graph_chunk(graph, triples).encode("utf-8")
+    if job.old and _read(Path(job.old)) == data:
+        return _Result(job.path, record, False, tuple(warnings))
+    with open(Path(job.to) / graph_file(str(graph)), "wb") as f:
+        f.write(data)
+    return _Result(job.path, record, True, tuple(warnings))
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _start_worker(parent: int) -> None:
@@ -153,7 +182,7 @@ class _Workers:
     def _pool(self, n: int):
         return self.ctx.Pool(n, initializer=_start_worker, initargs=(os.getpid(),))
 
-    def run(self, jobs: list[tuple[str, int, int]]) -> Iterator[_Result]:
+    def run(self, jobs: list[_Job]) -> Iterator[_Result]:
         """:func:`_process` over ``jobs``, results in their order."""
         if self.pool is None:
             return map(_process, jobs)
@@ -209,7 +238,7 @@ def _read_manifest(out_dir: Path) -> dict[str, PostRecord]:
         return {}
     if data.get("version") != _MANIFEST_VERSION or data.get("fingerprint") != fingerprint():
         return {}
-    if not (out_dir / STORE_DIR).is_dir() or not (out_dir / DUMP_FILE).is_file():
+    if not (out_dir / STORE_DIR).is_dir() or not (out_dir / GRAPHS_DIR).is_dir():
         return {}
     try:
         records = [PostRecord(**{**r, "papers": tuple(r["papers"])}) for r in data["posts"]]
@@ -218,13 +247,19 @@ def _read_manifest(out_dir: Path) -> dict[str, PostRecord]:
     return {r.graph: r for r in records}
 
 
-def _write_manifest(path: Path, records: Iterable[PostRecord]) -> None:
-    """Write the manifest (to a temporary file renamed over ``path``)."""
+def _write_manifest(path: Path, records: Iterable[PostRecord], lines: dict[str, str] | None = None) -> None:
+    """Write the manifest (to a temporary file renamed over ``path``); ``lines`` holds posts'
+    lines made beforehand (:func:`_manifest_line`), by graph."""
+    head = json.dumps({"version": _MANIFEST_VERSION, "fingerprint": fingerprint()})[:-1]
+    lines = lines or {}
+    posts = ",\n".join(lines.get(r.graph) or _manifest_line(r) for r in records)
+    write_atomic(path, f'{head}, "posts": [\n{posts}\n]}}\n'.encode("utf-8"))
+
+
+def _manifest_line(record: PostRecord) -> str:
     # a post a line, each written by json's C encoder (indent= takes its Python one: 10x slower;
     # dataclasses.asdict deep-copies: 10x slower than vars)
-    head = json.dumps({"version": _MANIFEST_VERSION, "fingerprint": fingerprint()})[:-1]
-    posts = ",\n".join(json.dumps(vars(r), ensure_ascii=False) for r in records)
-    write_atomic(path, f'{head}, "posts": [\n{posts}\n]}}\n'.encode("utf-8"))
+    return json.dumps(vars(record), ensure_ascii=False)
 
 
 def _sha256(path: Path) -> str | None:
@@ -235,40 +270,55 @@ def _sha256(path: Path) -> str | None:
 
 
 class _Chunks:
-    """Reads some posts' chunks of a dump, after the dump's header: as TriG (their named graphs)
-    or, with ``merge``, as Turtle (graph lines dropped: their statements in the default graph)."""
+    """Reads some posts' graph files as one document, after a header: as TriG (their named
+    graphs) or, with ``merge``, as Turtle (graph lines dropped: their statements in the default
+    graph)."""
 
-    def __init__(self, dump: Path, records: list[PostRecord], header: bytes, merge: bool) -> None:
-        self._file = open(dump, "rb")
-        self._parts = iter(records)
+    def __init__(self, files: list[Path], header: bytes, merge: bool) -> None:
+        self._files = iter(files)
         self._buf = header
+        self._header = header
         self._merge = merge
 
     def read(self, n: int = -1) -> bytes:
         while n < 0 or len(self._buf) < n:
-            r = next(self._parts, None)
-            if r is None:
+            path = next(self._files, None)
+            if path is None:
                 break
-            chunk = _chunk(self._file, r)
+            chunk = _graph_chunk(path, self._header)
             # "\n<graph> {\n" … "}\n": for the merge, keep the statements between
             self._buf += chunk[chunk.index(b"{\n") + 2:-2] if self._merge else chunk
         out, self._buf = (self._buf, b"") if n < 0 else (self._buf[:n], self._buf[n:])
         return out
 
     def close(self) -> None:
-        self._file.close()
+        pass
 
 
-def _load_parts(dump: Path, records: list[PostRecord], header: bytes) -> list[tuple[Callable[[], IO[bytes]], RdfFormat]]:
-    """The dump cut into parts of about :data:`_LOAD_PART` quads, each as its named graphs and
-    as their merge, for :func:`kg.store.load_new_store`."""
+def _graph_text(path: Path) -> bytes:
+    """A graph file's TriG; :class:`StoreError` when it is missing or not one kg wrote."""
+    data = _read(path)
+    if data is None or not data.startswith(_header()):
+        raise StoreError(f"{path}: missing or not written by this kg build; delete the output folder and build again")
+    return data
+
+
+def _graph_chunk(path: Path, header: bytes) -> bytes:
+    """A graph file's named graph block (the file without its prefix lines)."""
+    return _graph_text(path)[len(header):]
+
+
+def _load_parts(records: list[PostRecord], where: Callable[[PostRecord], Path],
+                header: bytes) -> list[tuple[Callable[[], IO[bytes]], RdfFormat]]:
+    """The posts' graph files (``where`` each is) in parts of about :data:`_LOAD_PART` quads,
+    each as its named graphs and as their merge, for :func:`kg.store.load_new_store`."""
     parts, part, quads = [], [], 0
     for r in records:
-        part.append(r)
+        part.append(where(r))
         quads += r.triples
         if quads >= _LOAD_PART or r is records[-1]:
             for merge, fmt in ((False, RdfFormat.TRIG), (True, RdfFormat.TURTLE)):
-                parts.append((partial(_Chunks, dump, part, header, merge), fmt))
+                parts.append((partial(_Chunks, part, header, merge), fmt))
             part, quads = [], 0
     return parts
 
@@ -310,7 +360,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             given[key] = (f, st)
 
         records: dict[str, PostRecord] = {}
-        jobs: list[tuple[str, int, int]] = []
+        todo: list[tuple[str, Path, os.stat_result]] = []
         for key, (f, st) in given.items():
             r = old.get(key)
             if r and r.size == st.st_size and r.mtime_ns == st.st_mtime_ns and r.path == str(f):
@@ -318,54 +368,57 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             elif r and r.size == st.st_size and _sha256(f) == r.sha256:  # touched, not changed
                 records[key] = replace(r, path=str(f), mtime_ns=st.st_mtime_ns)
             else:
-                jobs.append((str(f), st.st_size, st.st_mtime_ns))
+                todo.append((key, f, st))
         kept = {k: r for k, r in old.items() if k not in given}
         if not prune:
             records.update(kept)
 
-        if old and not jobs and not (prune and kept):  # nothing to read or remove: write nothing
+        if old and not todo and not (prune and kept):  # nothing to read or remove: write nothing
             ordered = _unchanged(out_dir, old, records)
             return _report(ordered, 0, len(given), 0, 0 if prune else len(kept), [], warnings, out_dir, start)
-        jobs.sort(key=lambda j: str(graph_iri(Path(j[0]).name)))
-        to_read = {str(graph_iri(Path(j[0]).name)) for j in jobs}
-        keep_new = bool(old) and len(jobs) <= _REBUILD_SHARE * len(given)  # else the store is loaded afresh
-        new_chunks: dict[str, bytes] = {}  # of changed posts, when the store is to be updated in place
+        todo.sort(key=lambda t: t[0])
+        keep_new = bool(old) and len(todo) <= _REBUILD_SHARE * len(given)  # else the store is loaded afresh
         changed: list[str] = []
         read: list[str] = []
         skipped: list[str] = []
         if progress:
-            progress.start(len(jobs))
+            progress.start(len(todo))
         tmp = staging(out_dir)
-        background = ThreadPoolExecutor(2)  # the dump's tail and the manifest, written beside the store
+        # a clean build writes every graph file; a later one only the changed posts' files
+        new_files = tmp / (CHANGED_DIR if old else GRAPHS_DIR)
+        new_files.mkdir()
+        graphs = out_dir / GRAPHS_DIR
+        background = ThreadPoolExecutor(1)  # the manifest, written beside the store
+        store = ExitStack()
         try:
-            results = pool.run(jobs)
-            if keep_new:  # (while the worker starts)
+            results = pool.run([_Job(str(f), st.st_size, st.st_mtime_ns, str(new_files),
+                                     str(graphs / graph_file(key)) if key in old else None)
+                                for key, f, st in todo])
+            # every post read again that an earlier build read has changed (its SHA-256 is in its
+            # graph), or turned bad: while the worker starts, their old graphs leave a copy of the
+            # store, as do the pruned posts'
+            replaced = sorted({*(key for key, _, _ in todo if key in old), *(kept if prune else ())})
+            if keep_new:
                 copy_store(tmp / STORE_DIR, out_dir / STORE_DIR)
-            dump = _DumpWriter(tmp / DUMP_FILE, out_dir / DUMP_FILE)
-            try:
-                for key in sorted({*records, *to_read}):
-                    if key not in to_read:
-                        records[key] = dump.copy(records[key])
-                        continue
-                    dump.flush()  # (copies what precedes while the worker reads the post)
-                    result = next(results)
-                    if progress:
-                        progress.advance(result.path, result.record.entries if result.record else 0,
-                                         result.record is None)
-                    if result.record is None:
-                        skipped.append(result.path)
-                        warnings.append(InputWarning(result.path, None, f"{result.error}; skipped"))
-                        records.pop(key, None)
-                        continue
-                    warnings.extend(result.warnings)
-                    read.append(key)
-                    records[key] = dump.write(result.record, result.chunk)
-                    if key not in old or dump.old_chunk(old[key]) != result.chunk:
-                        changed.append(key)
-                        if keep_new:
-                            new_chunks[key] = result.chunk
-            finally:
-                tail = background.submit(dump.close)  # copies the rest of the dump
+                update = store.enter_context(updating_store(tmp / STORE_DIR))
+                update.remove((key, _graph_text(graphs / graph_file(key))) for key in replaced)
+            # the unchanged posts' manifest lines, made while the worker reads (0.1 s at 10,000 posts)
+            lines = {key: _manifest_line(r) for key, r in records.items()} if keep_new else {}
+            for result in results:
+                if progress:
+                    progress.advance(result.path, result.record.entries if result.record else 0,
+                                     result.record is None)
+                if result.record is None:
+                    skipped.append(result.path)
+                    warnings.append(InputWarning(result.path, None, f"{result.error}; skipped"))
+                    records.pop(str(graph_iri(Path(result.path).name)), None)
+                    continue
+                key = result.record.graph
+                warnings.extend(result.warnings)
+                read.append(key)
+                records[key] = result.record
+                if result.changed:
+                    changed.append(key)
             pool.close()  # the workers end before the store is written
             if len(skipped) == len(given):
                 first = next(w for w in warnings if w.path == skipped[0] and w.message.endswith("; skipped"))
@@ -383,24 +436,31 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             removed = [k for k in old if k not in records]
             changed = sorted({*changed, *removed})
             if old and not changed:  # the posts read gave the graphs they had
-                tail.result()
                 shutil.rmtree(tmp, ignore_errors=True)
                 ordered = _unchanged(out_dir, old, records)
                 return _report(ordered, len(read), len(given) - len(read) - len(skipped), 0,
                                0 if prune else len(kept), skipped, warnings, out_dir, start)
             ordered = [records[k] for k in sorted(records)]
-            header = _header()
-            manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered)
+            manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, lines)
+            if removed:
+                (tmp / REMOVED_FILE).write_text("".join(graph_file(k) + "\n" for k in removed), encoding="utf-8")
+            fresh = {*changed} if old else {*records}
+
+            def where(r: PostRecord) -> Path:
+                return (new_files if r.graph in fresh else graphs) / graph_file(r.graph)
+
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
+                store.close()
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
-                tail.result()
-                load_new_store(tmp / STORE_DIR, tmp / DUMP_FILE, _load_parts(tmp / DUMP_FILE, ordered, header))
+                load_new_store(tmp / STORE_DIR, new_files, _load_parts(ordered, where, _header()))
             else:
-                update_store(tmp / STORE_DIR, _changes(changed, old, new_chunks, out_dir / DUMP_FILE, header))
-                tail.result()
+                update.add((key, _graph_text(where(records[key]))) for key in sorted({*replaced, *changed})
+                           if key in records)
+                store.close()
             manifest.result()
         except BaseException:
             background.shutdown(wait=True)
+            store.close()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:
@@ -418,89 +478,11 @@ def _unchanged(out_dir: Path, old: dict[str, PostRecord], records: dict[str, Pos
     return ordered
 
 
-def _chunk(dump: BinaryIO, record: PostRecord) -> bytes:
-    """The TriG chunk of ``record``'s post in an open dump."""
-    dump.seek(record.offset)
-    return dump.read(record.length)
-
-
+@cache
 def _header() -> bytes:
     from kg.link import trig_header
 
     return trig_header().encode("utf-8")
-
-
-class _DumpWriter:
-    """Writes a dump post by post: the header, then each post's chunk, new or copied from the
-    old dump; gives back each post's record with its chunk's place in the new dump. Chunks
-    copied one after the other from one stretch of the old dump are copied in one go, in the
-    kernel (copy_file_range)."""
-
-    def __init__(self, path: Path, old_dump: Path) -> None:
-        self.path, self.old_dump = path, old_dump
-        self.pending: tuple[int, int] | None = None  # (offset, length) in the old dump, not yet copied
-        self.out = open(self.path, "wb")
-        self.src = open(self.old_dump, "rb") if self.old_dump.is_file() else None
-        self.out.write(_header())
-        self.pos = self.out.tell()
-
-    def close(self) -> None:
-        """Copy what is still to be copied; close the files."""
-        try:
-            self.flush()
-        finally:
-            self.out.close()
-            if self.src:
-                self.src.close()
-
-    def write(self, record: PostRecord, chunk: bytes) -> PostRecord:
-        self.flush()
-        self.out.write(chunk)
-        return self._placed(record, len(chunk))
-
-    def copy(self, record: PostRecord) -> PostRecord:
-        if self.pending and sum(self.pending) == record.offset:
-            self.pending = (self.pending[0], self.pending[1] + record.length)
-        else:
-            self.flush()
-            self.pending = (record.offset, record.length)
-        return self._placed(record, record.length)
-
-    def flush(self) -> None:
-        """Copy the chunks given to :meth:`copy` so far."""
-        if not self.pending:
-            return
-        offset, length = self.pending
-        self.pending = None
-        self.out.flush()
-        copied = 0
-        while copied < length:
-            n = os.copy_file_range(self.src.fileno(), self.out.fileno(), length - copied,
-                                   offset + copied) if self.src else 0
-            if n == 0:
-                raise StoreError(f"{self.old_dump}: shorter than its manifest says; "
-                                 "delete the output folder and build again")
-            copied += n
-        self.out.seek(0, os.SEEK_END)
-
-    def old_chunk(self, record: PostRecord) -> bytes | None:
-        """The chunk the last build wrote for the post of ``record``."""
-        return _chunk(self.src, record) if self.src else None
-
-    def _placed(self, record: PostRecord, length: int) -> PostRecord:
-        placed = replace(record, offset=self.pos, length=length)
-        self.pos += length
-        return placed
-
-
-def _changes(changed: list[str], old: dict[str, PostRecord], new_chunks: dict[str, bytes], dump: Path,
-             header: bytes) -> Iterator[tuple[str, bytes | None, bytes | None]]:
-    """(graph, old TriG, new TriG) of each changed post, for :func:`kg.store.update_store`."""
-    with open(dump, "rb") as f:
-        for key in changed:
-            before = header + _chunk(f, old[key]) if key in old else None
-            after = header + new_chunks[key] if key in new_chunks else None
-            yield key, before, after
 
 
 def _report(records: list[PostRecord], read: int, unchanged: int, removed: int, kept: int,

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from kg.errors import KgError
-from kg.store import DUMP_FILE, STORE_DIR
+from kg.store import GRAPHS_DIR, STORE_DIR
 
 OUT_HELP = "Output folder of `kg build`."
 FORMATS = ("table", "csv", "tsv", "json", "sparql-json", "turtle")
@@ -153,8 +153,8 @@ def build(paths: tuple[Path, ...], samples: bool, out: Path, prune: bool, jobs: 
           quiet: bool, endpoint: str | None, graph_store: str | None) -> None:
     """Build the graph of the posts in PATHS (files or folders, searched recursively).
 
-    Writes OUT/store (embedded Oxigraph), OUT/graph.trig (one named graph per post) and
-    OUT/manifest.json. A second build reads only the posts that changed and replaces their
+    Writes OUT/store (embedded Oxigraph), OUT/graphs/ (a TriG file per post, holding its
+    named graph) and OUT/manifest.json. A second build reads only the posts that changed and replaces their
     graphs; the result is the same as a clean build. A post that cannot be read is skipped
     with a warning; nothing in OUT changes until the new graph is complete.
 
@@ -180,12 +180,12 @@ def build(paths: tuple[Path, ...], samples: bool, out: Path, prune: bool, jobs: 
             + (f", {r.kept} kept from earlier builds (--prune drops them)" if r.kept else "")
         click.echo(f"built {r.posts} posts ({how}), {r.entries} entries, {r.papers} papers, {r.facts} facts, "
                    f"{r.quads} quads, {len(r.warnings)} warnings in {r.seconds:.2f}s "
-                   f"→ {r.out_dir / STORE_DIR}, {r.out_dir / DUMP_FILE}")
+                   f"→ {r.out_dir / STORE_DIR}, {r.out_dir / GRAPHS_DIR}/")
     if endpoint or graph_store:
         from kg.remote import endpoint as remote_endpoint
         from kg.remote import load_dump
 
-        loaded = load_dump(r.out_dir / DUMP_FILE, remote_endpoint(endpoint or graph_store, graph_store))
+        loaded = load_dump(r.out_dir, remote_endpoint(endpoint or graph_store, graph_store))
         if not quiet:
             click.echo(f"loaded {loaded.graphs} named graphs, {loaded.triples} triples → {loaded.store_url}")
 
@@ -315,8 +315,8 @@ def validate(out: Path) -> None:
     report = validate_outputs(out)
     if not report.conforms:
         click.echo(report.text)
-        raise click.ClickException(f"{len(report.errors)} SHACL violations in {out / DUMP_FILE}")
-    click.echo(f"{out / DUMP_FILE} conforms to the kg shapes")
+        raise click.ClickException(f"{len(report.errors)} SHACL violations in {out / GRAPHS_DIR}/")
+    click.echo(f"{out / GRAPHS_DIR}/ conforms to the kg shapes")
 
 
 @cli.command()

@@ -122,10 +122,16 @@ def _put(target: Endpoint, where: str, triples: Iterable[ox.Triple]) -> None:
     _send(request, target.timeout)
 
 
-def load_dump(dump: Path, target: Endpoint) -> LoadReport:
-    """Load a TriG dump (``outputs/graph.trig``) into the server, one ``PUT`` per post's graph."""
-    try:
-        quads = ox.parse(path=str(dump), format=ox.RdfFormat.TRIG)
-        return put_graphs(quads, target)
-    except SyntaxError as err:
-        raise RemoteError(f"{dump}: not valid TriG: {err}") from None
+def load_dump(out_dir: Path, target: Endpoint) -> LoadReport:
+    """Load the graph built in ``out_dir`` (its files in ``graphs/``) into the server, one ``PUT``
+    per post's graph."""
+    from kg.store import graph_files
+
+    def quads() -> Iterable[ox.Quad]:
+        for path in graph_files(out_dir):
+            try:
+                yield from ox.parse(path=str(path), format=ox.RdfFormat.TRIG)
+            except SyntaxError as err:
+                raise RemoteError(f"{path}: not valid TriG: {err}") from None
+
+    return put_graphs(quads(), target)

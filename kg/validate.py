@@ -18,8 +18,7 @@ import pyshacl
 from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace
 from rdflib.term import Node
 
-from kg.errors import StoreError
-from kg.store import DUMP_FILE
+from kg.store import load_memory
 
 __all__ = [
     "Violation", "Report", "load_shapes", "load_ontology", "union_graph", "validate", "validate_outputs",
@@ -138,18 +137,10 @@ def validate(data: Graph, *, inference: bool = False) -> Report:
 
 
 def validate_outputs(out_dir: str | Path) -> Report:
-    """Validate the TriG dump a build wrote (``out_dir/graph.trig``).
+    """Validate the graph files a build wrote (``out_dir/graphs/*.trig``).
 
     >>> validate_outputs("/nonexistent")
     Traceback (most recent call last):
-    kg.errors.StoreError: /nonexistent/graph.trig: no graph dump here; run `kg build` first
+    kg.errors.StoreError: no graph in /nonexistent/ — run `kg build` first
     """
-    path = Path(out_dir) / DUMP_FILE
-    if not path.is_file():
-        raise StoreError(f"{path}: no graph dump here; run `kg build` first")
-    ds = Dataset()
-    try:
-        ds.parse(path, format="trig")
-    except Exception as e:  # rdflib raises many kinds of syntax errors
-        raise StoreError(f"{path}: not readable TriG: {e}") from None
-    return validate(ds)
+    return validate(load_memory(Path(out_dir)))

@@ -19,17 +19,23 @@ from kg.build import build
 from kg.cli import cli
 from kg.errors import InputError, StoreError
 from kg.ingest import sample_paths
-from kg.store import DUMP_FILE, MANIFEST_FILE, build_lock, open_store
+from kg.store import GRAPHS_DIR, MANIFEST_FILE, build_lock, graph_files, open_store
 
 
 def store_quads(out: Path) -> list[str]:
     return sorted(str(q) for q in open_store(out))
 
 
+def graph_bytes(out: Path) -> dict[str, bytes]:
+    """The graph files of a build, by name."""
+    return {f.name: f.read_bytes() for f in graph_files(out)}
+
+
 def dump_quads(out: Path) -> list[str]:
-    """The quads the dump says the store holds: its named graphs and their merge."""
+    """The quads the graph files say the store holds: their named graphs and their merge."""
     memory = Store()  # stores literals as the on-disk store does (xsd:nonNegativeInteger as xsd:integer)
-    memory.load(path=out / DUMP_FILE, format=RdfFormat.TRIG)
+    for f in graph_files(out):
+        memory.load(path=f, format=RdfFormat.TRIG)
     memory.extend([Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in memory])
     return sorted(str(q) for q in memory)
 
@@ -54,17 +60,19 @@ def test_store_is_the_dump_and_its_merge(tmp_path, samples):
     report = build([samples], out)
     assert (report.posts, report.entries, report.read, report.unchanged) == (3, 11, 3, 0)
     assert store_quads(out) == dump_quads(out)
-    assert report.quads == len(list(parse((out / DUMP_FILE).read_bytes(), RdfFormat.TRIG)))
+    assert report.quads == sum(len(list(parse(data, RdfFormat.TRIG))) for data in graph_bytes(out).values())
+    assert sorted(graph_bytes(out)) == sorted(f"{p.stem}.trig" for p in samples.iterdir())  # a file per post
 
 
 def test_an_unchanged_rebuild_reads_nothing_and_writes_nothing(tmp_path, samples):
     out = tmp_path / "out"
     build([samples], out)
-    stamp = {p: (out / p).stat().st_mtime_ns for p in (DUMP_FILE, MANIFEST_FILE)}
+    stamp = {p: p.stat().st_mtime_ns for p in [*graph_files(out), out / MANIFEST_FILE]}
     os.utime(next(samples.iterdir()))  # touched, same bytes: not read again either
     report = build([samples], out)
     assert (report.read, report.unchanged, report.posts, report.entries) == (0, 3, 3, 11)
-    assert (out / DUMP_FILE).stat().st_mtime_ns == stamp[DUMP_FILE]
+    assert {p: p.stat().st_mtime_ns for p in graph_files(out)} == {p: t for p, t in stamp.items()
+                                                                     if p.parent.name == GRAPHS_DIR}
     assert build([samples], out).read == 0
 
 
@@ -85,20 +93,26 @@ def test_a_pipeline_that_cannot_load_fails_the_build_instead_of_hanging_it(tmp_p
     assert done.stderr.strip().endswith("RuntimeError: the extraction pipeline is broken")
 
 
-def test_what_a_build_replaces_waits_in_the_trash_until_the_next_build(tmp_path, samples):
+def test_what_a_build_replaces_waits_in_the_trash_until_the_next_build(tmp_path, samples, monkeypatch):
+    import kg.build
+
     out = tmp_path / "out"
     build([samples], out)
-    first_dump = (out / DUMP_FILE).read_bytes()
     first = sorted(samples.iterdir())[0]
     edit(first, "本文是香港中文大学", "本文是北京大学")
-    build([samples], out)
-    trash = sorted(p.name.split("-", 2)[-1] for p in (out / ".trash").iterdir())
-    assert trash == [DUMP_FILE, "store"]  # the first build's dump and store, moved aside whole
-    assert next((out / ".trash").glob(f"*{DUMP_FILE}")).read_bytes() == first_dump
-    second_dump = (out / DUMP_FILE).read_bytes()
+    build([samples], out)  # one post's file rewritten; the first store moved aside whole
+    trash = sorted(p.name for p in (out / ".trash").iterdir())
+    assert [name.split("-", 2)[-1] for name in trash] == ["store"]
     edit(first, "本文是北京大学", "本文是清华大学")
     build([samples], out)  # deletes the first build's leftovers, leaves the second's
-    assert [p.read_bytes() for p in (out / ".trash").glob(f"*{DUMP_FILE}")] == [second_dump]
+    [second] = sorted(p.name for p in (out / ".trash").iterdir())
+    assert second not in trash and second.endswith("-store")
+    files = graph_bytes(out)
+    monkeypatch.setattr(kg.build, "fingerprint", lambda: "another gazetteer")  # a clean build
+    build([samples], out)
+    moved = {p.name.split("-", 2)[-1]: p for p in (out / ".trash").iterdir()}
+    assert sorted(moved) == [GRAPHS_DIR, "store"]  # all graph files replaced at once
+    assert {f.name: f.read_bytes() for f in moved[GRAPHS_DIR].iterdir()} == files
     assert store_quads(out) == dump_quads(out)
 
 
@@ -112,13 +126,40 @@ def test_incremental_build_equals_a_clean_build(tmp_path, samples):
     report = build([samples], out, prune=True)
     assert (report.read, report.unchanged, report.removed) == (2, 1, 1)
     build([samples], clean)
-    assert (out / DUMP_FILE).read_bytes() == (clean / DUMP_FILE).read_bytes()
+    assert graph_bytes(out) == graph_bytes(clean)
     assert store_quads(out) == store_quads(clean)
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert [r["graph"] for r in manifest["posts"]] == [r["graph"] for r in json.loads(
         (clean / MANIFEST_FILE).read_text())["posts"]]
     peking = "https://w3id.org/paperweekly-kg/id/org/peking-university"
     assert any(peking in q for q in store_quads(out))
+
+
+def test_an_incremental_swap_that_fails_half_way_is_finished_by_the_next_reader(tmp_path, samples, monkeypatch):
+    import kg.store
+
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    build([samples], out)
+    first, second, third = sorted(samples.iterdir())
+    edit(first, "本文是香港中文大学", "本文是北京大学")
+    third.unlink()
+    real = os.replace
+
+    def fail(src, dst):  # the new store is in; moving the changed post's graph file fails
+        if Path(dst).parent == out / GRAPHS_DIR:
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(kg.store.os, "replace", fail)
+    with pytest.raises(StoreError, match="the next kg build or query finishes the move"):
+        build([samples], out, prune=True)
+    monkeypatch.undo()
+    assert (out / ".swap").exists()
+    assert len(graph_files(out)) == 2  # the reader finished the move: one file replaced, one removed
+    build([samples], clean)
+    assert graph_bytes(out) == graph_bytes(clean)
+    assert store_quads(out) == store_quads(clean)
+    assert build([samples], out, prune=True).read == 0
 
 
 def test_a_change_to_kg_itself_makes_a_clean_build(tmp_path, samples, monkeypatch):
@@ -160,7 +201,7 @@ def test_a_post_that_turns_bad_loses_its_graph(tmp_path, samples):
     report = build([samples], out)
     assert (report.posts, len(report.skipped)) == (2, 1)
     build([samples], clean)
-    assert (out / DUMP_FILE).read_bytes() == (clean / DUMP_FILE).read_bytes()
+    assert graph_bytes(out) == graph_bytes(clean)
     assert store_quads(out) == store_quads(clean)
 
 
@@ -245,7 +286,7 @@ def test_killing_a_build_at_any_moment_leaves_a_usable_graph(tmp_path, samples, 
     old = store_quads(out)
     command = [sys.executable, "-m", "kg", "build", str(posts), "--out", str(out), "--quiet", "--prune"]
     kills = 0
-    for delay in (0.3, 1.0, 2.0, 3.5, 5.5, 8.0, 12.0):  # until a build gets to the end
+    for delay in (0.2, 0.4, 0.7, 1.0, 1.4, 2.0, 3.0, 5.0, 8.0, 12.0):  # until a build gets to the end
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         if proc.poll() is not None:

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
+from kg.store import graph_files
 
 from conftest import FIXTURES
 
@@ -86,7 +87,8 @@ def test_build_is_deterministic(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert run("build", "--samples", "--out", a).exit_code == 0
     assert run("build", "--samples", "--out", b).exit_code == 0
-    assert (a / "graph.trig").read_bytes() == (b / "graph.trig").read_bytes()
+    files = [sorted((f.name, f.read_bytes()) for f in graph_files(out)) for out in (a, b)]
+    assert files[0] == files[1] and len(files[0]) == 3
 
 
 def test_validate_samples(tmp_path):
@@ -99,7 +101,7 @@ def test_validate_samples(tmp_path):
 def test_bad_input_keeps_earlier_outputs(tmp_path, kind):
     out = tmp_path / "out"
     assert run("build", FIXTURES / "digest-mini.md", "--out", out).exit_code == 0
-    before = (out / "graph.trig").read_bytes()
+    before = [f.read_bytes() for f in graph_files(out)]
     bad = tmp_path / f"{kind}.md"
     if kind == "empty":
         bad.write_bytes(b"")
@@ -112,11 +114,11 @@ def test_bad_input_keeps_earlier_outputs(tmp_path, kind):
            "no-entries": "no paper entries found (no '**@user 推荐**' or '■ 论文 |' blocks)"}[kind]
     alone = run("build", bad, "--out", out)  # nothing to build: an error, and the graph stays
     assert (alone.exit_code, alone.output) == (1, f"Error: {bad}: {why}\n")
-    assert (out / "graph.trig").read_bytes() == before
+    assert [f.read_bytes() for f in graph_files(out)] == before
     r = run("build", FIXTURES / "note-mini.md", bad, "--out", out)
     if kind == "missing":  # a path that does not exist stops the build
         assert (r.exit_code, r.output) == (1, f"Error: {bad}: {why}\n")
-        assert (out / "graph.trig").read_bytes() == before
+        assert [f.read_bytes() for f in graph_files(out)] == before
     else:  # a bad post is skipped, named, and the rest is built
         assert r.exit_code == 0
         assert r.stderr.splitlines() == [f"warning: {bad}: {why}; skipped"]

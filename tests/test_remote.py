@@ -18,7 +18,7 @@ from kg.errors import QueryError
 from kg.query import run_named, run_query
 from kg.remote import RemoteError, endpoint, load_dump, put_graphs
 from kg.serve import oxigraph_command
-from kg.store import DUMP_FILE, open_store, write_outputs
+from kg.store import open_store, write_outputs
 
 from conftest import FIXTURES
 from test_query import ALL_QUERIES, EXTRACTED_PARAMS, required_only
@@ -78,7 +78,7 @@ def loaded(server, tmp_path_factory):
     """The extracted-entities fixture loaded into the server, and the same in an embedded store."""
     out = tmp_path_factory.mktemp("remote-fixture")
     write_outputs((FIXTURES / "extracted.trig").read_bytes(), out)
-    report = load_dump(out / DUMP_FILE, endpoint(server))
+    report = load_dump(out, endpoint(server))
     assert (report.graphs, report.store_url) == (2, server + "/store")
     return endpoint(server), open_store(out)
 

@@ -8,13 +8,19 @@ import pytest
 
 import kg.store
 from kg.errors import StoreError
-from kg.store import DUMP_FILE, MANIFEST_FILE, STORE_DIR, build_lock, open_store, write_outputs
+from kg.store import GRAPHS_DIR, MANIFEST_FILE, STORE_DIR, build_lock, graph_files, open_store, write_outputs
 
 FIRST = b"<urn:g:1> { <urn:paper:1> <urn:p:title> \"first\" . }\n"
 SECOND = b"<urn:g:2> { <urn:paper:2> <urn:p:title> \"second\" . <urn:paper:3> <urn:p:title> \"third\" . }\n"
 
 
-SET = [DUMP_FILE, MANIFEST_FILE, STORE_DIR]  # what a build leaves (besides the .lock file)
+SET = [GRAPHS_DIR, MANIFEST_FILE, STORE_DIR]  # what a build leaves (besides the .lock file)
+
+
+def dump(out) -> bytes:
+    """The TriG that write_outputs was given: the one file of graphs/."""
+    [only] = graph_files(out)
+    return only.read_bytes()
 
 
 def listing(out) -> list[str]:
@@ -31,7 +37,7 @@ def test_write_then_open(tmp_path):
     out = tmp_path / "outputs"
     assert write_outputs(FIRST, out) == out / STORE_DIR
     assert titles(out) == ["first"]
-    assert (out / DUMP_FILE).read_bytes() == FIRST
+    assert dump(out) == FIRST
     assert listing(out) == SET
 
 
@@ -46,7 +52,7 @@ def test_second_build_replaces_the_first(tmp_path):
     reader = open_store(tmp_path)  # a reader of the old build does not block the new one
     write_outputs(SECOND, tmp_path)
     assert titles(tmp_path) == ["second", "third"]
-    assert (tmp_path / DUMP_FILE).read_bytes() == SECOND
+    assert dump(tmp_path) == SECOND
     assert listing(tmp_path) == SET
     del reader
 
@@ -56,7 +62,7 @@ def test_invalid_trig_keeps_the_previous_build(tmp_path):
     with pytest.raises(StoreError, match="not valid TriG"):
         write_outputs(b"<urn:g:2> { <urn:a> <urn:b> ", tmp_path)
     assert titles(tmp_path) == ["first"]
-    assert (tmp_path / DUMP_FILE).read_bytes() == FIRST
+    assert dump(tmp_path) == FIRST
     assert listing(tmp_path) == SET
 
 
@@ -65,18 +71,18 @@ def test_a_swap_that_fails_half_way_is_finished_by_the_next_reader(tmp_path, mon
     real = os.replace
 
     def fail(src, dst):
-        if str(dst).endswith(DUMP_FILE):
+        if dst == tmp_path / MANIFEST_FILE:
             raise OSError(28, "No space left on device")
         real(src, dst)
 
-    monkeypatch.setattr(kg.store.os, "replace", fail)  # the new store is in; the dump fails
+    monkeypatch.setattr(kg.store.os, "replace", fail)  # the new store and graph files are in; the manifest fails
     with pytest.raises(StoreError, match="cannot put the new graph in place: No space left on device; "
                                          "the next kg build or query finishes the move"):
         write_outputs(SECOND, tmp_path)
     monkeypatch.undo()
     assert (tmp_path / ".swap").exists()
     assert titles(tmp_path) == ["second", "third"]  # the journal names a complete set: rolled forward
-    assert (tmp_path / DUMP_FILE).read_bytes() == SECOND
+    assert dump(tmp_path) == SECOND
     assert listing(tmp_path) == SET
 
 

@@ -15,6 +15,7 @@ from kg.ingest import Post
 from kg.link import KG
 from kg.parse import Entry
 from kg.errors import StoreError
+from kg.store import load_memory, write_outputs
 from kg.validate import (
     Report, Violation, load_ontology, load_shapes, validate, validate_outputs,
 )
@@ -154,14 +155,13 @@ def test_shapes_target_every_class():
     assert OA.hasTarget in set(shapes.objects(None, URIRef("http://www.w3.org/ns/shacl#targetObjectsOf")))
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's TriG parser internals
-def test_validate_outputs_reads_the_dump(ds, tmp_path):
+def test_validate_outputs_reads_the_graph_files(ds, tmp_path):
     with pytest.raises(StoreError, match="run `kg build` first"):
         validate_outputs(tmp_path)
-    (tmp_path / "graph.trig").write_bytes(dump_trig(ds))
+    write_outputs(dump_trig(ds), tmp_path)
     assert validate_outputs(tmp_path).conforms
     ds.graph(GRAPH).remove((ENTRY, SDO.about, None))
-    (tmp_path / "graph.trig").write_bytes(dump_trig(ds))
+    write_outputs(dump_trig(ds), tmp_path)
     assert _errors(validate_outputs(tmp_path)) == {(str(ENTRY), str(SDO.about))}
 
 
@@ -671,14 +671,8 @@ def test_rule_shape(evg):
 
 @pytest.fixture(scope="module")
 def dev_graph(dev_built) -> Dataset:
-    """The dev corpus build's TriG dump, parsed once."""
-    import warnings
-
-    ds = Dataset()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # rdflib's TriG parser internals
-        ds.parse(dev_built / "graph.trig", format="trig")
-    return ds
+    """The dev corpus build's graph files, parsed once."""
+    return load_memory(dev_built)
 
 
 def test_dev_corpus_build_conforms(dev_graph):

@@ -115,8 +115,8 @@ def main() -> None:
     print(f"\n| step | seconds | target | peak memory (MB) | kg build said |\n|---|---:|---:|---:|---|")
     for name, t, mem, target, said in rows:
         print(f"| {name} | {t:.2f} | ≤ {target:g} | {mem / 2**20:.0f} | {said.split(' → ')[0]} |")
-    dump = out / "graph.trig"
-    print(f"\ngraph.trig: {dump.stat().st_size / 1e9:.2f} GB; store: "
+    graphs = list((out / "graphs").iterdir())
+    print(f"\ngraphs/: {len(graphs)} files, {sum(f.stat().st_size for f in graphs) / 1e9:.2f} GB; store: "
           f"{sum(f.stat().st_size for f in (out / 'store').iterdir()) / 1e9:.2f} GB")
 
     time_queries(out)

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from kg.build import build  # noqa: E402
 from kg.link import ID, paper_iri, post_key  # noqa: E402
 from kg.query import named_queries, run_named  # noqa: E402
-from kg.store import DUMP_FILE, STORE_DIR  # noqa: E402
+from kg.store import STORE_DIR, graph_files  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "corpus" / "dev"
 STRIDE = 100_000  # copy k's paper ids are k * STRIDE + the dev id
@@ -153,7 +153,7 @@ def check_rewrite(dev: Path, work: Path, quads: list[ox.Quad]) -> None:
     for name in names:
         (src / copy_name(k, name)).write_bytes(_copy_bytes(dev / name, k))
     build([src], work / "check-out")
-    built = set(ox.parse(path=str(work / "check-out" / DUMP_FILE), format=ox.RdfFormat.TRIG))
+    built = {q for f in graph_files(work / "check-out") for q in ox.parse(path=str(f), format=ox.RdfFormat.TRIG)}
     graphs = {f"{ID}graph/{post_key(n)}" for n in names}
     mine = [q for q in quads if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs]
     rewritten = set(replicate(mine, dev, k + 1, first=k))
@@ -246,7 +246,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     names = sorted(p.name for p in args.dev.iterdir() if p.suffix in (".md", ".txt"))
     start = time.perf_counter()
     report = build([args.dev], work / "dev")
-    quads = list(ox.parse(path=str(work / "dev" / DUMP_FILE), format=ox.RdfFormat.TRIG))
+    files = graph_files(work / "dev")
+    quads = [q for f in files for q in ox.parse(path=str(f), format=ox.RdfFormat.TRIG)]
     print(f"dev build: {report.posts} posts, {len(quads)} quads in {time.perf_counter() - start:.1f} s")
     check_rewrite(args.dev, work, quads)
 
@@ -254,7 +255,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     big = max(small, math.ceil(args.posts / len(names)))
     start = time.perf_counter()
     stamp = work / "stores.txt"  # a --work folder keeps its stores for the next run of the same build
-    digest = hashlib.sha256((work / "dev" / DUMP_FILE).read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
     if stamp.exists() and stamp.read_text() == f"{small} {big} {digest}\n":
         small_store, big_store = ox.Store(str(work / "small")), ox.Store(str(work / "big"))
     else:
