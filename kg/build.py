@@ -137,7 +137,7 @@ def _process(job: _Job) -> _Result:
     record = PostRecord(
         str(graph), job.path, job.size, job.mtime_ns, post.sha256, len(entries),
         papers=tuple(sorted({str(e.paper_iri) for e in entries})),
-        facts=sum(1 for _, p, _ in triples if p == OA.hasBody), triples=len(triples),
+        facts=sum(1 for _, p, _ in triples if str.__eq__(p, OA.hasBody)), triples=len(triples),
     )
     data = _header() + graph_chunk(graph, triples).encode("utf-8")
     if job.old and _read(Path(job.old)) == data:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import PurePath
 
 from rdflib import OWL, RDF, RDFS, XSD, Namespace, URIRef
@@ -105,8 +106,10 @@ def code_iri(url: str) -> URIRef:
     return ID["code/" + slug(key)]
 
 
+@lru_cache(maxsize=65536)
 def post_key(name: str) -> str:
-    """Key of a post from its file name (without folder and extension)."""
+    """Key of a post from its file name (without folder and extension); asked for each of a
+    post's entries and their evidence, so remembered."""
     return slug(PurePath(name).stem)
 
 
