@@ -33,7 +33,7 @@ import shutil
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
@@ -435,7 +435,8 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 first_of.setdefault(r.sha256, r.path)
             removed = [k for k in old if k not in records]
             changed = sorted({*changed, *removed})
-            if old and not changed:  # the posts read gave the graphs they had
+            if old and not changed:  # the posts read gave the graphs they had (or could not be read)
+                store.close()
                 shutil.rmtree(tmp, ignore_errors=True)
                 ordered = _unchanged(out_dir, old, records)
                 return _report(ordered, len(read), len(given) - len(read) - len(skipped), 0,
@@ -460,7 +461,8 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             manifest.result()
         except BaseException:
             background.shutdown(wait=True)
-            store.close()
+            with suppress(Exception):  # the copy is thrown away; the first error is the one to report
+                store.close()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:

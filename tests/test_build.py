@@ -194,6 +194,17 @@ def test_a_bad_post_is_skipped_with_a_warning_naming_it(tmp_path, samples):
     assert r.stdout.startswith("built 3 posts (3 read, 0 unchanged, 1 skipped), 11 entries, 11 papers")
 
 
+def test_a_bad_post_added_to_a_built_folder_changes_nothing(tmp_path, samples):
+    out = tmp_path / "out"
+    build([samples], out)
+    before = (store_quads(out), graph_bytes(out))
+    (samples / "000_empty.md").write_bytes(b"")
+    report = build([samples], out)
+    assert (report.read, report.unchanged, len(report.skipped)) == (0, 3, 1)
+    assert sorted(p.name for p in out.iterdir()) == [".lock", GRAPHS_DIR, MANIFEST_FILE, "store"]
+    assert (store_quads(out), graph_bytes(out)) == before
+
+
 def test_a_post_that_turns_bad_loses_its_graph(tmp_path, samples):
     out, clean = tmp_path / "out", tmp_path / "clean"
     build([samples], out)
