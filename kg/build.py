@@ -115,7 +115,7 @@ class _Result:
     error: str | None = None
 
 
-def graph_file(graph: str) -> str:
+def _graph_file(graph: str) -> str:
     """The name of the file in ``OUT/graphs/`` that holds the named graph ``graph`` (an IRI
     ``…/graph/KEY``: ``KEY.trig``)."""
     return graph.rsplit("/", 1)[1] + ".trig"
@@ -142,7 +142,7 @@ def _process(job: _Job) -> _Result:
     data = _header() + graph_chunk(graph, triples).encode("utf-8")
     if job.old and _read(Path(job.old)) == data:
         return _Result(job.path, record, False, tuple(warnings))
-    with open(Path(job.to) / graph_file(str(graph)), "wb") as f:
+    with open(Path(job.to) / _graph_file(str(graph)), "wb") as f:
         f.write(data)
     return _Result(job.path, record, True, tuple(warnings))
 
@@ -392,7 +392,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
         store = ExitStack()
         try:
             results = pool.run([_Job(str(f), st.st_size, st.st_mtime_ns, str(new_files),
-                                     str(graphs / graph_file(key)) if key in old else None)
+                                     str(graphs / _graph_file(key)) if key in old else None)
                                 for key, f, st in todo])
             # every post read again that an earlier build read has changed (its SHA-256 is in its
             # graph), or turned bad: while the worker starts, their old graphs leave a copy of the
@@ -401,7 +401,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             if keep_new:
                 copy_store(tmp / STORE_DIR, out_dir / STORE_DIR)
                 update = store.enter_context(updating_store(tmp / STORE_DIR))
-                update.remove((key, _graph_text(graphs / graph_file(key))) for key in replaced)
+                update.remove((key, _graph_text(graphs / _graph_file(key))) for key in replaced)
             # the unchanged posts' manifest lines, made while the worker reads (0.1 s at 10,000 posts)
             lines = {key: _manifest_line(r) for key, r in records.items()} if keep_new else {}
             for result in results:
@@ -444,11 +444,11 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             ordered = [records[k] for k in sorted(records)]
             manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, lines)
             if removed:
-                (tmp / REMOVED_FILE).write_text("".join(graph_file(k) + "\n" for k in removed), encoding="utf-8")
+                (tmp / REMOVED_FILE).write_text("".join(_graph_file(k) + "\n" for k in removed), encoding="utf-8")
             fresh = {*changed} if old else {*records}
 
             def where(r: PostRecord) -> Path:
-                return (new_files if r.graph in fresh else graphs) / graph_file(r.graph)
+                return (new_files if r.graph in fresh else graphs) / _graph_file(r.graph)
 
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
                 store.close()
