@@ -91,6 +91,7 @@ class BuildReport:
     warnings: tuple[InputWarning, ...]
     out_dir: Path
     seconds: float
+    removed_graphs: tuple[str, ...] = ()  # the named graphs of the removed posts
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
 
         if old and not todo and not (prune and kept):  # nothing to read or remove: write nothing
             ordered = _unchanged(out_dir, old, records)
-            return _report(ordered, 0, len(given), 0, 0 if prune else len(kept), [], warnings, out_dir, start)
+            return _report(ordered, 0, len(given), [], 0 if prune else len(kept), [], warnings, out_dir, start)
         todo.sort(key=lambda t: t[0])
         keep_new = bool(old) and len(todo) <= _REBUILD_SHARE * len(given)  # else the store is loaded afresh
         changed: list[str] = []
@@ -439,7 +440,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 store.close()
                 shutil.rmtree(tmp, ignore_errors=True)
                 ordered = _unchanged(out_dir, old, records)
-                return _report(ordered, len(read), len(given) - len(read) - len(skipped), 0,
+                return _report(ordered, len(read), len(given) - len(read) - len(skipped), [],
                                0 if prune else len(kept), skipped, warnings, out_dir, start)
             ordered = [records[k] for k in sorted(records)]
             manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, lines)
@@ -468,7 +469,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
         finally:
             background.shutdown()
         commit(tmp, out_dir)
-    return _report(ordered, len(read), len(given) - len(read) - len(skipped), len(removed),
+    return _report(ordered, len(read), len(given) - len(read) - len(skipped), removed,
                    0 if prune else len(kept), skipped, warnings, out_dir, start)
 
 
@@ -487,7 +488,7 @@ def _header() -> bytes:
     return trig_header().encode("utf-8")
 
 
-def _report(records: list[PostRecord], read: int, unchanged: int, removed: int, kept: int,
+def _report(records: list[PostRecord], read: int, unchanged: int, removed: list[str], kept: int,
             skipped: list[str], warnings: list[InputWarning], out_dir: Path, start: float) -> BuildReport:
     return BuildReport(
         posts=len(records),
@@ -495,7 +496,7 @@ def _report(records: list[PostRecord], read: int, unchanged: int, removed: int, 
         papers=len({p for r in records for p in r.papers}),
         facts=sum(r.facts for r in records),
         quads=sum(r.triples for r in records),
-        read=read, unchanged=unchanged, removed=removed, kept=kept,
+        read=read, unchanged=unchanged, removed=len(removed), kept=kept, removed_graphs=tuple(removed),
         skipped=tuple(skipped), warnings=tuple(warnings), out_dir=out_dir,
         seconds=time.perf_counter() - start,
     )

@@ -147,7 +147,8 @@ class _Bar:
 @click.option("--verbose", "-v", is_flag=True, help="Print a line for each post read.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors: no progress, warnings or summary.")
 @click.option("--endpoint", metavar="URL", help="Also load each post's named graph into this SPARQL "
-              "server (Graph Store Protocol PUT, replacing the post's graph): Oxigraph's base URL or a query URL.")
+              "server (Graph Store Protocol PUT, replacing the post's graph; the graphs of posts this build "
+              "removed are deleted there): Oxigraph's base URL or a query URL.")
 @click.option("--graph-store", metavar="URL", help="The server's Graph Store Protocol URL  [default: BASE/store]")
 def build(paths: tuple[Path, ...], samples: bool, out: Path, prune: bool, jobs: int | None, verbose: bool,
           quiet: bool, endpoint: str | None, graph_store: str | None) -> None:
@@ -185,9 +186,10 @@ def build(paths: tuple[Path, ...], samples: bool, out: Path, prune: bool, jobs: 
         from kg.remote import endpoint as remote_endpoint
         from kg.remote import load_dump
 
-        loaded = load_dump(r.out_dir, remote_endpoint(endpoint or graph_store, graph_store))
+        loaded = load_dump(r.out_dir, remote_endpoint(endpoint or graph_store, graph_store), r.removed_graphs)
         if not quiet:
-            click.echo(f"loaded {loaded.graphs} named graphs, {loaded.triples} triples → {loaded.store_url}")
+            gone = f", removed {loaded.removed}" if loaded.removed else ""
+            click.echo(f"loaded {loaded.graphs} named graphs, {loaded.triples} triples{gone} → {loaded.store_url}")
 
 
 @cli.command()

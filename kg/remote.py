@@ -19,7 +19,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -96,6 +96,7 @@ class LoadReport:
     graphs: int
     triples: int
     store_url: str
+    removed: int = 0  # named graphs deleted from the server
 
 
 def put_graphs(quads: Iterable[ox.Quad], target: Endpoint) -> LoadReport:
@@ -122,10 +123,21 @@ def _put(target: Endpoint, where: str, triples: Iterable[ox.Triple]) -> None:
     _send(request, target.timeout)
 
 
-def load_dump(out_dir: Path, target: Endpoint) -> LoadReport:
+def load_dump(out_dir: Path, target: Endpoint, removed: Iterable[str] = ()) -> LoadReport:
     """Load the graph built in ``out_dir`` (its files in ``graphs/``) into the server, one ``PUT``
-    per post's graph."""
+    per post's graph, after deleting the ``removed`` posts' graphs there (``kg build --prune``)."""
     from kg.store import graph_files
+
+    gone = 0
+    for graph in removed:
+        request = urllib.request.Request(f"{target.store_url}?{urllib.parse.urlencode({'graph': graph})}",
+                                         method="DELETE")
+        try:
+            _send(request, target.timeout)
+            gone += 1
+        except RemoteError as err:
+            if "HTTP 404" not in str(err):  # (not there: nothing to delete)
+                raise
 
     def quads() -> Iterable[ox.Quad]:
         for path in graph_files(out_dir):
@@ -134,4 +146,4 @@ def load_dump(out_dir: Path, target: Endpoint) -> LoadReport:
             except SyntaxError as err:
                 raise RemoteError(f"{path}: not valid TriG: {err}") from None
 
-    return put_graphs(quads(), target)
+    return replace(put_graphs(quads(), target), removed=gone)

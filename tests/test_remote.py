@@ -3,6 +3,7 @@ posts' named graphs over the Graph Store Protocol, and the named queries over th
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import time
@@ -15,6 +16,8 @@ from click.testing import CliRunner
 
 from kg.cli import cli
 from kg.errors import QueryError
+from kg.ingest import sample_paths
+from kg.link import graph_iri
 from kg.query import run_named, run_query
 from kg.remote import RemoteError, endpoint, load_dump, put_graphs
 from kg.serve import oxigraph_command
@@ -160,6 +163,26 @@ def test_kg_build_and_query_with_an_endpoint(empty_server, tmp_path):
     assert again.exit_code == 0 and count(server) == before  # the posts' graphs are replaced, not added to
     sparql = runner.invoke(cli, ["query", "--endpoint", server, "--sparql", "SELECT ?s WHERE {\n ?s ?p }"])
     assert sparql.exit_code == 1 and "SPARQL syntax error: error at 2:9" in sparql.output
+
+
+def test_a_pruned_post_leaves_the_server_too(empty_server, tmp_path):
+    server, runner = empty_server, CliRunner()
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for p in sample_paths():
+        shutil.copy(p, posts / p.name)
+    out = tmp_path / "out"
+    assert runner.invoke(cli, ["build", str(posts), "--out", str(out), "--endpoint", server]).exit_code == 0
+    gone = sorted(posts.iterdir())[0]
+    graph = str(graph_iri(gone.name))
+    assert count(server, graph) > 0
+    gone.unlink()
+    r = runner.invoke(cli, ["build", str(posts), "--out", str(out), "--prune", "--endpoint", server])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[-1].startswith("loaded 2 named graphs, ") and ", removed 1 → " in r.output
+    assert count(server, graph) == 0
+    assert count(server) == len(open_store(out)) - len(list(open_store(out).quads_for_pattern(
+        None, None, None, ox.DefaultGraph())))  # the server's named graphs are the local ones
 
 
 def test_an_unreachable_server_is_named(tmp_path):
