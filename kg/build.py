@@ -170,8 +170,8 @@ def _start_worker(parent: int) -> None:
 
 class _Workers:
     """The processes that read posts. One starts with the build, so that loading the extraction
-    pipeline (spaCy, the gazetteers' automaton, jieba's dictionary: about 1.5 s) overlaps the
-    build's own work (the manifest, the files' dates, the unchanged graphs copied); a build of
+    pipeline (spaCy, the gazetteers' automaton: about 1 s) overlaps the build's own work (the
+    manifest, the files' dates, the store's copy and the old graphs removed from it); a build of
     many posts then starts one per core. Without ``fork``, posts are read in this process."""
 
     def __init__(self, workers: int) -> None:
@@ -264,21 +264,18 @@ def _manifest_line(record: PostRecord) -> str:
 
 
 def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+    data = _read(path)
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 class _Chunks:
-    """Reads some posts' graph files as one document, after a header: as TriG (their named
+    """Reads some posts' graph files as one document, under one header: as TriG (their named
     graphs) or, with ``merge``, as Turtle (graph lines dropped: their statements in the default
     graph)."""
 
-    def __init__(self, files: list[Path], header: bytes, merge: bool) -> None:
+    def __init__(self, files: list[Path], merge: bool) -> None:
         self._files = iter(files)
-        self._buf = header
-        self._header = header
+        self._buf = _header()
         self._merge = merge
 
     def read(self, n: int = -1) -> bytes:
@@ -286,7 +283,7 @@ class _Chunks:
             path = next(self._files, None)
             if path is None:
                 break
-            chunk = _graph_chunk(path, self._header)
+            chunk = _graph_text(path)[len(_header()):]  # the named graph's block
             # "\n<graph> {\n" … "}\n": for the merge, keep the statements between
             self._buf += chunk[chunk.index(b"{\n") + 2:-2] if self._merge else chunk
         out, self._buf = (self._buf, b"") if n < 0 else (self._buf[:n], self._buf[n:])
@@ -304,13 +301,8 @@ def _graph_text(path: Path) -> bytes:
     return data
 
 
-def _graph_chunk(path: Path, header: bytes) -> bytes:
-    """A graph file's named graph block (the file without its prefix lines)."""
-    return _graph_text(path)[len(header):]
-
-
-def _load_parts(records: list[PostRecord], where: Callable[[PostRecord], Path],
-                header: bytes) -> list[tuple[Callable[[], IO[bytes]], RdfFormat]]:
+def _load_parts(records: list[PostRecord],
+                where: Callable[[PostRecord], Path]) -> list[tuple[Callable[[], IO[bytes]], RdfFormat]]:
     """The posts' graph files (``where`` each is) in parts of about :data:`_LOAD_PART` quads,
     each as its named graphs and as their merge, for :func:`kg.store.load_new_store`."""
     parts, part, quads = [], [], 0
@@ -319,7 +311,7 @@ def _load_parts(records: list[PostRecord], where: Callable[[PostRecord], Path],
         quads += r.triples
         if quads >= _LOAD_PART or r is records[-1]:
             for merge, fmt in ((False, RdfFormat.TRIG), (True, RdfFormat.TURTLE)):
-                parts.append((partial(_Chunks, part, header, merge), fmt))
+                parts.append((partial(_Chunks, part, merge), fmt))
             part, quads = [], 0
     return parts
 
@@ -454,7 +446,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
                 store.close()
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
-                load_new_store(tmp / STORE_DIR, new_files, _load_parts(ordered, where, _header()))
+                load_new_store(tmp / STORE_DIR, new_files, _load_parts(ordered, where))
             else:
                 update.add((key, _graph_text(where(records[key]))) for key in sorted({*replaced, *changed})
                            if key in records)

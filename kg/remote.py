@@ -37,6 +37,8 @@ _RDF_FORMATS = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": o
 class RemoteError(KgError):
     """A SPARQL server that cannot be reached or refused a request; names the URL."""
 
+    status: int | None = None  # the HTTP status of a refusal
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -67,7 +69,9 @@ def _send(request: urllib.request.Request, timeout: float) -> tuple[str, bytes]:
             return media, response.read()
     except urllib.error.HTTPError as err:
         detail = err.read().decode("utf-8", "replace").strip()[:500]
-        raise RemoteError(f"{request.full_url}: HTTP {err.code} {err.reason}: {detail}") from None
+        refused = RemoteError(f"{request.full_url}: HTTP {err.code} {err.reason}: {detail}")
+        refused.status = err.code
+        raise refused from None
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
         raise RemoteError(f"{request.full_url}: cannot reach the SPARQL server: {reason}") from None
@@ -136,7 +140,7 @@ def load_dump(out_dir: Path, target: Endpoint, removed: Iterable[str] = ()) -> L
             _send(request, target.timeout)
             gone += 1
         except RemoteError as err:
-            if "HTTP 404" not in str(err):  # (not there: nothing to delete)
+            if err.status != 404:  # (not there: nothing to delete)
                 raise
 
     def quads() -> Iterable[ox.Quad]:
