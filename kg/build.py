@@ -44,7 +44,7 @@ from pyoxigraph import RdfFormat
 
 from kg.errors import InputError, InputWarning, StoreError
 from kg.ingest import find_posts, read_post
-from kg.link import graph_iri
+from kg.link import GAZETTEER_GRAPH, graph_iri
 from kg.proc import die_with_parent
 from kg.store import (
     CHANGED_DIR, GRAPHS_DIR, MANIFEST_FILE, REMOVED_FILE, STORE_DIR, build_lock, commit, copy_store, forget_locks,
@@ -53,7 +53,7 @@ from kg.store import (
 
 __all__ = ["BuildReport", "PostRecord", "build", "fingerprint"]
 
-_MANIFEST_VERSION = 2
+_MANIFEST_VERSION = 3
 _PARALLEL_FROM = 16  # fewer posts than this are not worth starting worker processes for
 _REBUILD_SHARE = 0.2  # when more than this share of posts changed, the store is loaded afresh
 _LOAD_PART = 600_000  # quads: Oxigraph bulk-loads that many in one batch, on one thread (see load_new_store)
@@ -72,6 +72,7 @@ class PostRecord:
     papers: tuple[str, ...]
     facts: int  # extracted facts (mentions) in its graph
     triples: int
+    listed: str = ""  # the gazetteers' entities it names ("type:id" …), which the gazetteer graph describes
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class BuildReport:
     entries: int
     papers: int
     facts: int
-    quads: int  # in the posts' named graphs
+    quads: int  # in the named graphs (the posts' and the gazetteer graph)
     read: int  # posts read and extracted this time
     unchanged: int
     removed: int
@@ -91,7 +92,7 @@ class BuildReport:
     warnings: tuple[InputWarning, ...]
     out_dir: Path
     seconds: float
-    removed_graphs: tuple[str, ...] = ()  # the named graphs of the removed posts
+    removed_graphs: tuple[str, ...] = ()  # the named graphs removed (the removed posts')
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,12 @@ def _process(job: _Job) -> _Result:
     except InputError as err:
         return _Result(job.path, None, False, (), err.message)
     graph = graph_iri(post.name)
-    triples = post_triples(post, entries)
+    triples, listed = post_triples(post, entries)
     record = PostRecord(
         str(graph), job.path, job.size, job.mtime_ns, post.sha256, len(entries),
         papers=tuple(sorted({str(e.paper_iri) for e in entries})),
         facts=sum(1 for _, p, _ in triples if str.__eq__(p, OA.hasBody)), triples=len(triples),
+        listed=" ".join(sorted(f"{e.type}:{e.id}" for e in listed)),
     )
     data = _header() + graph_chunk(graph, triples).encode("utf-8")
     if job.old and _read(Path(job.old)) == data:
@@ -146,6 +148,23 @@ def _process(job: _Job) -> _Result:
     with open(Path(job.to) / _graph_file(str(graph)), "wb") as f:
         f.write(data)
     return _Result(job.path, record, True, tuple(warnings))
+
+
+def _describe(listed: list[str]) -> tuple[bytes, int]:
+    """The gazetteer graph's file, describing the gazetteers' entities ``listed`` ("type:id"), and
+    its number of triples (runs in a worker: it has the gazetteers loaded)."""
+    from kg.gazetteer import gazetteer
+    from kg.graph import gazetteer_triples, graph_chunk
+
+    # (every key is there: the gazetteers are part of the fingerprint of the build that wrote it)
+    entities = [e for key in listed if (e := gazetteer().get(*key.split(":", 1))) is not None]
+    triples = gazetteer_triples(entities)
+    return _header() + graph_chunk(GAZETTEER_GRAPH, triples).encode("utf-8"), len(triples)
+
+
+def _listed(records: Iterable[PostRecord]) -> set[str]:
+    """The gazetteers' entities that ``records``' posts name: what the gazetteer graph describes."""
+    return {key for r in records for key in r.listed.split()}
 
 
 def _read(path: Path) -> bytes | None:
@@ -192,6 +211,10 @@ class _Workers:
             self.pool = self._pool(self.workers)
         return self.pool.imap(_process, jobs, chunksize=4 if len(jobs) >= _PARALLEL_FROM else 1)
 
+    def call(self, fn, arg):
+        """``fn(arg)`` in a worker (it has the extraction pipeline loaded), or here without ``fork``."""
+        return fn(arg) if self.pool is None else self.pool.apply(fn, (arg,))
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.terminate()
@@ -231,27 +254,32 @@ def fingerprint() -> str:
     return h.hexdigest()
 
 
-def _read_manifest(out_dir: Path) -> dict[str, PostRecord]:
-    """The posts of the build in ``out_dir`` (none if there is none, or kg changed since)."""
+def _read_manifest(out_dir: Path) -> tuple[dict[str, PostRecord], int]:
+    """The posts of the build in ``out_dir`` and the number of triples of its gazetteer graph
+    (none and 0 if there is no build, or kg changed since)."""
     try:
         data = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return {}, 0
     if data.get("version") != _MANIFEST_VERSION or data.get("fingerprint") != fingerprint():
-        return {}
+        return {}, 0
     if not (out_dir / STORE_DIR).is_dir() or not (out_dir / GRAPHS_DIR).is_dir():
-        return {}
+        return {}, 0
     try:
         records = [PostRecord(**{**r, "papers": tuple(r["papers"])}) for r in data["posts"]]
-    except (KeyError, TypeError):
-        return {}
-    return {r.graph: r for r in records}
+        described = int(data["gazetteer_triples"])
+    except (KeyError, TypeError, ValueError):
+        return {}, 0
+    return {r.graph: r for r in records}, described
 
 
-def _write_manifest(path: Path, records: Iterable[PostRecord], lines: dict[str, str] | None = None) -> None:
-    """Write the manifest (to a temporary file renamed over ``path``); ``lines`` holds posts'
-    lines made beforehand (:func:`_manifest_line`), by graph."""
-    head = json.dumps({"version": _MANIFEST_VERSION, "fingerprint": fingerprint()})[:-1]
+def _write_manifest(path: Path, records: Iterable[PostRecord], described: int,
+                    lines: dict[str, str] | None = None) -> None:
+    """Write the manifest (to a temporary file renamed over ``path``): the posts' records and the
+    number of triples of the gazetteer graph; ``lines`` holds posts' lines made beforehand
+    (:func:`_manifest_line`), by graph."""
+    head = json.dumps({"version": _MANIFEST_VERSION, "fingerprint": fingerprint(),
+                       "gazetteer_triples": described})[:-1]
     lines = lines or {}
     posts = ",\n".join(lines.get(r.graph) or _manifest_line(r) for r in records)
     write_atomic(path, f'{head}, "posts": [\n{posts}\n]}}\n'.encode("utf-8"))
@@ -301,15 +329,14 @@ def _graph_text(path: Path) -> bytes:
     return data
 
 
-def _load_parts(records: list[PostRecord],
-                where: Callable[[PostRecord], Path]) -> list[tuple[Callable[[], IO[bytes]], RdfFormat]]:
-    """The posts' graph files (``where`` each is) in parts of about :data:`_LOAD_PART` quads,
+def _load_parts(files: list[tuple[Path, int]]) -> list[tuple[Callable[[], IO[bytes]], RdfFormat]]:
+    """Graph files (with their numbers of quads) in parts of about :data:`_LOAD_PART` quads,
     each as its named graphs and as their merge, for :func:`kg.store.load_new_store`."""
     parts, part, quads = [], [], 0
-    for r in records:
-        part.append(where(r))
-        quads += r.triples
-        if quads >= _LOAD_PART or r is records[-1]:
+    for i, (path, n) in enumerate(files, 1):
+        part.append(path)
+        quads += n
+        if quads >= _LOAD_PART or i == len(files):
             for merge, fmt in ((False, RdfFormat.TRIG), (True, RdfFormat.TURTLE)):
                 parts.append((partial(_Chunks, part, merge), fmt))
             part, quads = [], 0
@@ -338,7 +365,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
     out_dir = Path(out_dir)
     with _Workers(workers or os.cpu_count() or 1) as pool, build_lock(out_dir):
         files = find_posts(paths)
-        old = _read_manifest(out_dir)
+        old, old_described = _read_manifest(out_dir)
         warnings: list[InputWarning] = []
         given: dict[str, tuple[Path, os.stat_result]] = {}
         for f in files:
@@ -367,8 +394,9 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             records.update(kept)
 
         if old and not todo and not (prune and kept):  # nothing to read or remove: write nothing
-            ordered = _unchanged(out_dir, old, records)
-            return _report(ordered, 0, len(given), [], 0 if prune else len(kept), [], warnings, out_dir, start)
+            ordered = _unchanged(out_dir, old, records, old_described)
+            return _report(ordered, old_described, 0, len(given), [], 0 if prune else len(kept), [], warnings,
+                           out_dir, start)
         todo.sort(key=lambda t: t[0])
         keep_new = bool(old) and len(todo) <= _REBUILD_SHARE * len(given)  # else the store is loaded afresh
         changed: list[str] = []
@@ -412,7 +440,6 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 records[key] = result.record
                 if result.changed:
                     changed.append(key)
-            pool.close()  # the workers end before the store is written
             if len(skipped) == len(given):
                 first = next(w for w in warnings if w.path == skipped[0] and w.message.endswith("; skipped"))
                 if len(skipped) == 1:
@@ -428,16 +455,27 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 first_of.setdefault(r.sha256, r.path)
             removed = [k for k in old if k not in records]
             changed = sorted({*changed, *removed})
+            # the gazetteer graph describes the gazetteers' entities the posts name: made again
+            # (by a worker, which has the gazetteers loaded) when they are others than before
+            listed, old_listed = _listed(records.values()), _listed(old.values())
+            described, gazetteer_file = old_described, _graph_file(str(GAZETTEER_GRAPH))
+            if listed != old_listed:
+                data, described = pool.call(_describe, sorted(listed)) if listed else (b"", 0)
+                if listed:
+                    (new_files / gazetteer_file).write_bytes(data)
+            pool.close()  # the workers end before the store is written
             if old and not changed:  # the posts read gave the graphs they had (or could not be read)
                 store.close()
                 shutil.rmtree(tmp, ignore_errors=True)
-                ordered = _unchanged(out_dir, old, records)
-                return _report(ordered, len(read), len(given) - len(read) - len(skipped), [],
+                ordered = _unchanged(out_dir, old, records, old_described)
+                return _report(ordered, old_described, len(read), len(given) - len(read) - len(skipped), [],
                                0 if prune else len(kept), skipped, warnings, out_dir, start)
             ordered = [records[k] for k in sorted(records)]
-            manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, lines)
-            if removed:
-                (tmp / REMOVED_FILE).write_text("".join(_graph_file(k) + "\n" for k in removed), encoding="utf-8")
+            manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, described, lines)
+            dropped = [str(GAZETTEER_GRAPH)] if old_listed and not listed else []
+            if removed or dropped:
+                (tmp / REMOVED_FILE).write_text("".join(_graph_file(k) + "\n" for k in (*removed, *dropped)),
+                                                encoding="utf-8")
             fresh = {*changed} if old else {*records}
 
             def where(r: PostRecord) -> Path:
@@ -446,10 +484,19 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
                 store.close()
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
-                load_new_store(tmp / STORE_DIR, new_files, _load_parts(ordered, where))
+                files = [(where(r), r.triples) for r in ordered]
+                if listed:
+                    files.append(((new_files if listed != old_listed else graphs) / gazetteer_file, described))
+                load_new_store(tmp / STORE_DIR, new_files, _load_parts(files))
             else:
-                update.add((key, _graph_text(where(records[key]))) for key in sorted({*replaced, *changed})
-                           if key in records)
+                new_graphs = [(key, _graph_text(where(records[key]))) for key in sorted({*replaced, *changed})
+                              if key in records]
+                if listed != old_listed:
+                    if old_listed:
+                        update.remove([(str(GAZETTEER_GRAPH), _graph_text(graphs / gazetteer_file))])
+                    if listed:
+                        new_graphs.append((str(GAZETTEER_GRAPH), _graph_text(new_files / gazetteer_file)))
+                update.add(new_graphs)
                 store.close()
             manifest.result()
         except BaseException:
@@ -461,15 +508,16 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
         finally:
             background.shutdown()
         commit(tmp, out_dir)
-    return _report(ordered, len(read), len(given) - len(read) - len(skipped), removed,
-                   0 if prune else len(kept), skipped, warnings, out_dir, start)
+    return _report(ordered, described, len(read), len(given) - len(read) - len(skipped), removed,
+                   0 if prune else len(kept), skipped, warnings, out_dir, start, dropped)
 
 
-def _unchanged(out_dir: Path, old: dict[str, PostRecord], records: dict[str, PostRecord]) -> list[PostRecord]:
+def _unchanged(out_dir: Path, old: dict[str, PostRecord], records: dict[str, PostRecord],
+               described: int) -> list[PostRecord]:
     """Finish a build that changes no graph: only the manifest, for files touched since, is rewritten."""
     ordered = [records[k] for k in sorted(records)]
     if ordered != [old[k] for k in sorted(old)]:
-        _write_manifest(out_dir / MANIFEST_FILE, ordered)
+        _write_manifest(out_dir / MANIFEST_FILE, ordered, described)
     return ordered
 
 
@@ -480,15 +528,16 @@ def _header() -> bytes:
     return trig_header().encode("utf-8")
 
 
-def _report(records: list[PostRecord], read: int, unchanged: int, removed: list[str], kept: int,
-            skipped: list[str], warnings: list[InputWarning], out_dir: Path, start: float) -> BuildReport:
+def _report(records: list[PostRecord], described: int, read: int, unchanged: int, removed: list[str], kept: int,
+            skipped: list[str], warnings: list[InputWarning], out_dir: Path, start: float,
+            dropped: list[str] = ()) -> BuildReport:
     return BuildReport(
         posts=len(records),
         entries=sum(r.entries for r in records),
         papers=len({p for r in records for p in r.papers}),
         facts=sum(r.facts for r in records),
-        quads=sum(r.triples for r in records),
-        read=read, unchanged=unchanged, removed=len(removed), kept=kept, removed_graphs=tuple(removed),
+        quads=sum(r.triples for r in records) + described,
+        read=read, unchanged=unchanged, removed=len(removed), kept=kept, removed_graphs=(*removed, *dropped),
         skipped=tuple(skipped), warnings=tuple(warnings), out_dir=out_dir,
         seconds=time.perf_counter() - start,
     )

@@ -29,14 +29,14 @@ from kg.gazetteer import Entity, gazetteer
 from kg.ingest import Post
 import kg.link
 from kg.link import (
-    ID, PREFIXES, trig_header, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_key, post_iri,
-    topic_iri, user_iri, venue_iri,
+    GAZETTEER_GRAPH, ID, PREFIXES, trig_header, canonical_paper_url, code_iri, entry_iri, graph_iri, paper_key,
+    post_iri, topic_iri, user_iri, venue_iri,
 )
 from kg.parse import Entry
 from kg.venues import Venue
 
 __all__ = [
-    "post_triples", "graph_chunk", "trig_header", "Triple",
+    "post_triples", "gazetteer_triples", "graph_chunk", "trig_header", "Triple",
     "OA", "PREFIXES", "TOPIC_SCHEME", "SCHEMES", "FACT_PREDICATE", "has_cjk", "web_iri", "post_graph", "build_dataset", "dump_trig",
 ]
 
@@ -176,9 +176,13 @@ def _paper_triples(g: set[Triple], post: Post, entry: Entry) -> URIRef:
     return paper
 
 
-def _entity_triples(g: set[Triple], ent: Entity) -> URIRef:
-    """Add the description of an extracted entity (see :func:`_entity_description`)."""
-    g.update(_entity_description(ent))
+def _entity_triples(g: set[Triple], listed: set[Entity], ent: Entity) -> URIRef:
+    """Describe an extracted entity (see :func:`_entity_description`) in ``g``, or, when it is one
+    of the gazetteers', add it to ``listed``: the gazetteer graph describes those."""
+    if gazetteer().get(ent.type, ent.id) == ent:
+        listed.add(ent)
+    else:
+        g.update(_entity_description(ent))
     return ent.iri
 
 
@@ -199,7 +203,8 @@ def _entity_description(ent: Entity) -> frozenset[Triple]:
             g.add((node, RDFS.seeAlso, URIRef(link)))
         for pid in ent.parents:
             if parent := gazetteer().get("institution", pid):
-                g.add((node, ORG.subOrganizationOf, _entity_triples(g, parent)))
+                g.update(_entity_description(parent))
+                g.add((node, ORG.subOrganizationOf, parent.iri))
     elif ent.type == "dataset":
         g.add((node, RDF.type, SDO.Dataset))
     elif ent.type == "person":
@@ -222,12 +227,13 @@ def _entity_description(ent: Entity) -> frozenset[Triple]:
     return frozenset(g)
 
 
-def _fact_triples(g: set[Triple], post: Post, entry: Entry, paper: URIRef, mentions: Sequence[Mention]) -> None:
+def _fact_triples(g: set[Triple], listed: set[Entity], post: Post, entry: Entry, paper: URIRef,
+                  mentions: Sequence[Mention]) -> None:
     """The facts the mentions of an entry support, each with the evidence of its best mention
     (the surest, then the first): one quote per fact and entry, however often it is named."""
     best: dict[tuple[URIRef, URIRef], Mention] = {}
     for m in mentions:
-        obj = _entity_triples(g, m.entity)
+        obj = _entity_triples(g, listed, m.entity)
         if m.type == "method":
             pred = KG.proposesMethod if m.role == "proposed" else KG.usesMethod
         else:
@@ -281,14 +287,14 @@ def _confidence(c: float) -> Literal:
     return Literal(Decimal(f"{c:.2f}"), datatype=XSD.decimal)
 
 
-def _entry_triples(g: set[Triple], post: Post, entry: Entry) -> None:
+def _entry_triples(g: set[Triple], listed: set[Entity], post: Post, entry: Entry) -> None:
     node = entry_iri(post.name, entry.position)
     paper = _paper_triples(g, post, entry)
     g.add((node, RDF.type, KG.Entry))
     g.add((node, KG.position, Literal(entry.position, datatype=XSD.integer)))
     g.add((node, KG.inPost, post_iri(post.name)))
     g.add((node, SDO.about, paper))
-    _fact_triples(g, post, entry, paper, extract_entry(entry))
+    _fact_triples(g, listed, post, entry, paper, extract_entry(entry))
     if entry.recommender:
         user = user_iri(entry.recommender)
         g.add((user, RDF.type, SDO.Person))
@@ -304,27 +310,42 @@ def _entry_triples(g: set[Triple], post: Post, entry: Entry) -> None:
     g.add((node, KG.kind, Literal(entry.kind)))
 
 
-def post_triples(post: Post, entries: Sequence[Entry]) -> set[Triple]:
-    """Every triple one post contributes (its named graph's content), no blank nodes.
+def post_triples(post: Post, entries: Sequence[Entry]) -> tuple[set[Triple], set[Entity]]:
+    """Every triple one post contributes (its named graph's content), no blank nodes; and the
+    gazetteers' entities it names, whose descriptions (labels, aliases, links, parents) are the
+    same for every post and go in the gazetteer graph (:func:`gazetteer_triples`) instead.
 
     A plain set: building an rdflib Graph costs ten times more than the extraction itself.
 
     >>> from kg.ingest import Post
     >>> post = Post("001_x.txt", "001_x.txt", "", "utf-8", "ab" * 32, "PaperDaily", None, 7)
-    >>> len(post_triples(post, ()))
-    6
+    >>> triples, listed = post_triples(post, ())
+    >>> len(triples), listed
+    (6, set())
     """
     g: set[Triple] = set()
+    listed: set[Entity] = set()
     _post_triples(g, post)
     for entry in entries:
-        _entry_triples(g, post, entry)
+        _entry_triples(g, listed, post, entry)
+    return g, listed
+
+
+def gazetteer_triples(entities: Iterable[Entity]) -> set[Triple]:
+    """The gazetteer graph's content (:data:`kg.link.GAZETTEER_GRAPH`): the descriptions of the
+    gazetteers' ``entities`` that the posts name."""
+    g: set[Triple] = set()
+    for ent in entities:
+        g.update(_entity_description(ent))
     return g
 
 
 def post_graph(post: Post, entries: Sequence[Entry]) -> Graph:
-    """:func:`post_triples` as an rdflib graph (for validation and tests)."""
+    """All one post says, as an rdflib graph (for validation and tests): its :func:`post_triples`
+    and the descriptions of the gazetteers' entities it names."""
     g = Graph(bind_namespaces="none")
-    for triple in post_triples(post, entries):
+    triples, listed = post_triples(post, entries)
+    for triple in (*triples, *gazetteer_triples(listed)):
         g.add(triple)
     return g
 
@@ -337,8 +358,9 @@ def graph_chunk(name: URIRef, triples: Iterable[Triple]) -> str:
 
 
 def build_dataset(items: Iterable[tuple[Post, Sequence[Entry]]]) -> Dataset:
-    """A dataset with one named graph ``graph_iri(post.name)`` per post; a post given again
-    replaces its earlier graph.
+    """A dataset with one named graph ``graph_iri(post.name)`` per post (a post given again
+    replaces its earlier graph) and the gazetteer graph, :data:`kg.link.GAZETTEER_GRAPH`, that
+    describes the gazetteers' entities they name (none when they name none).
 
     >>> from kg.ingest import Post
     >>> post = Post("001_x.txt", "001_x.txt", "", "utf-8", "ab" * 32, None, None, None)
@@ -349,12 +371,19 @@ def build_dataset(items: Iterable[tuple[Post, Sequence[Entry]]]) -> Dataset:
     ds.namespace_manager = NamespaceManager(ds, bind_namespaces="none")
     for prefix, ns in PREFIXES.items():
         ds.bind(prefix, ns)
+    listed_by: dict[URIRef, set[Entity]] = {}
     for post, entries in items:
         name = graph_iri(post.name)
         ds.remove_graph(name)
         named = ds.graph(name)
-        for triple in post_graph(post, entries):
+        triples, listed_by[name] = post_triples(post, entries)
+        for triple in triples:
             named.add(triple)
+    listed = set().union(*listed_by.values())
+    if listed:
+        described = ds.graph(GAZETTEER_GRAPH)
+        for triple in gazetteer_triples(listed):
+            described.add(triple)
     return ds
 
 

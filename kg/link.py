@@ -122,5 +122,10 @@ def graph_iri(name: str) -> URIRef:
     return ID[f"graph/{post_key(name)}"]
 
 
+GAZETTEER_GRAPH = ID["graph/_gazetteer"]
+"""The named graph that describes the gazetteers' entities the posts name, once for all of them
+(no post's key starts with "_")."""
+
+
 def entry_iri(name: str, position: int) -> URIRef:
     return ID[f"post/{post_key(name)}/entry/{position}"]

@@ -61,7 +61,8 @@ def test_store_is_the_dump_and_its_merge(tmp_path, samples):
     assert (report.posts, report.entries, report.read, report.unchanged) == (3, 11, 3, 0)
     assert store_quads(out) == dump_quads(out)
     assert report.quads == sum(len(list(parse(data, RdfFormat.TRIG))) for data in graph_bytes(out).values())
-    assert sorted(graph_bytes(out)) == sorted(f"{p.stem}.trig" for p in samples.iterdir())  # a file per post
+    # a file per post, and the gazetteer graph's
+    assert sorted(graph_bytes(out)) == sorted([*(f"{p.stem}.trig" for p in samples.iterdir()), "_gazetteer.trig"])
 
 
 def test_an_unchanged_rebuild_reads_nothing_and_writes_nothing(tmp_path, samples):
@@ -135,6 +136,34 @@ def test_incremental_build_equals_a_clean_build(tmp_path, samples):
     assert any(peking in q for q in store_quads(out))
 
 
+def test_a_store_updated_in_place_equals_a_clean_build(tmp_path, samples):
+    # one post changed or removed of nine: the store's copy is updated, not loaded afresh; the
+    # gazetteer graph follows the entities the posts name
+    first, second, third = sorted(samples.iterdir())
+    for k in range(4, 10):
+        shutil.copy(second, samples / f"00{k}_copy.md")
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    build([samples], out)
+    cuhk = "<https://w3id.org/paperweekly-kg/id/org/the-chinese-university-of-hong-kong>"
+    peking = "<https://w3id.org/paperweekly-kg/id/org/peking-university>"
+    named = graph_bytes(out)["_gazetteer.trig"].decode()
+    assert cuhk in named and peking not in named
+    edit(first, "本文是香港中文大学", "本文是北京大学")
+    assert build([samples], out).read == 1
+    build([samples], clean)
+    assert graph_bytes(out) == graph_bytes(clean)
+    assert store_quads(out) == store_quads(clean) == dump_quads(out)
+    named = graph_bytes(out)["_gazetteer.trig"].decode()
+    assert peking in named and cuhk not in named
+    assert not any(cuhk in q for q in store_quads(out))  # nor in the merge
+    third.unlink()
+    assert build([samples], out, prune=True).removed == 1
+    shutil.rmtree(clean)
+    build([samples], clean)
+    assert graph_bytes(out) == graph_bytes(clean)
+    assert store_quads(out) == store_quads(clean) == dump_quads(out)
+
+
 def test_an_incremental_swap_that_fails_half_way_is_finished_by_the_next_reader(tmp_path, samples, monkeypatch):
     import kg.store
 
@@ -155,7 +184,7 @@ def test_an_incremental_swap_that_fails_half_way_is_finished_by_the_next_reader(
         build([samples], out, prune=True)
     monkeypatch.undo()
     assert (out / ".swap").exists()
-    assert len(graph_files(out)) == 2  # the reader finished the move: one file replaced, one removed
+    assert len(graph_files(out)) == 3  # the reader finished the move: one post's file replaced, one removed
     build([samples], clean)
     assert graph_bytes(out) == graph_bytes(clean)
     assert store_quads(out) == store_quads(clean)

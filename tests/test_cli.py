@@ -88,7 +88,7 @@ def test_build_is_deterministic(tmp_path):
     assert run("build", "--samples", "--out", a).exit_code == 0
     assert run("build", "--samples", "--out", b).exit_code == 0
     files = [sorted((f.name, f.read_bytes()) for f in graph_files(out)) for out in (a, b)]
-    assert files[0] == files[1] and len(files[0]) == 3
+    assert files[0] == files[1] and len(files[0]) == 4  # the 3 posts' and the gazetteer graph's
 
 
 def test_validate_samples(tmp_path):

@@ -148,7 +148,7 @@ def test_kg_build_and_query_with_an_endpoint(empty_server, tmp_path):
     server, runner = empty_server, CliRunner()
     r = runner.invoke(cli, ["build", "--samples", "--out", str(tmp_path), "--endpoint", server])
     assert r.exit_code == 0, r.output
-    assert r.output.splitlines()[-1].startswith(f"loaded 3 named graphs, ")
+    assert r.output.splitlines()[-1].startswith(f"loaded 4 named graphs, ")  # the posts' and the gazetteer graph
     assert r.output.splitlines()[-1].endswith(f" → {server}/store")
     local = runner.invoke(cli, ["query", "venues", "--out", str(tmp_path), "--format", "csv"])
     remote = runner.invoke(cli, ["query", "venues", "--endpoint", server, "--format", "csv"])
@@ -179,7 +179,7 @@ def test_a_pruned_post_leaves_the_server_too(empty_server, tmp_path):
     gone.unlink()
     r = runner.invoke(cli, ["build", str(posts), "--out", str(out), "--prune", "--endpoint", server])
     assert r.exit_code == 0, r.output
-    assert r.output.splitlines()[-1].startswith("loaded 2 named graphs, ") and ", removed 1 → " in r.output
+    assert r.output.splitlines()[-1].startswith("loaded 3 named graphs, ") and ", removed 1 → " in r.output
     assert count(server, graph) == 0
     assert count(server) == len(open_store(out)) - len(list(open_store(out).quads_for_pattern(
         None, None, None, ox.DefaultGraph())))  # the server's named graphs are the local ones

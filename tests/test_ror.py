@@ -17,7 +17,7 @@ from kg.cli import cli
 from kg.errors import InputError
 from kg.extract import extract_text
 from kg.gazetteer import Entity, _read, gazetteer
-from kg.graph import _entity_triples as _add_entity
+from kg.graph import gazetteer_triples
 from kg.records import mention_record
 from kg.ror import ROR, acronym_readings, ror_path, ror_rows, with_ror
 from kg.rorbuild import build_rows, link_curated, read_records, write_rows
@@ -233,12 +233,10 @@ def test_bare_acronyms_need_context():
 # ------------------------------------------------------------------ graph, records, export
 
 def _entity_triples(g: Graph, ent: Entity) -> URIRef:
-    """Add ``ent``'s description to ``g`` (kg.graph collects triples in a set)."""
-    triples: set = set()
-    node = _add_entity(triples, ent)
-    for t in triples:
+    """Add ``ent``'s description to ``g`` (as the gazetteer graph has it)."""
+    for t in gazetteer_triples([ent]):
         g.add(t)
-    return node
+    return ent.iri
 
 
 def test_graph_same_as_and_parents():
