@@ -11,6 +11,7 @@ _API = {
     "kg.api": ("open_store", "build_store", "query_df", "to_frame", "lookup", "draw", "plot", "use_cjk_font"),
     "kg.netx": ("paper_institution_graph", "collaboration_graph", "topic_graph", "typed_graph",
                 "centrality", "communities", "bridges", "export_graph"),
+    "kg.stats": ("graph_stats",),
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}
 __all__ = sorted(_WHERE)

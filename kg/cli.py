@@ -322,6 +322,26 @@ def validate(out: Path) -> None:
 
 
 @cli.command()
+@click.option("--format", "fmt", type=click.Choice(("table", "csv", "tsv", "json")), default="table",
+              show_default=True)
+@out_option
+@endpoint_option
+def stats(fmt: str, out: Path, endpoint: str | None) -> None:
+    """Count what the built graph holds: posts, entries, papers (with code, with a venue), venues,
+    topics, institutions, datasets, methods, tasks, metrics, people, recommenders, code
+    repositories and facts.
+
+    \b
+    Example:
+        kg stats --out outputs
+    """
+    from kg.results import format_result
+    from kg.stats import graph_stats
+
+    click.echo(format_result(graph_stats(_store(out, endpoint)), fmt), nl=False)
+
+
+@cli.command()
 @click.option("--what", type=click.Choice(("institutions",)), default="institutions", show_default=True,
               help="Which nodes to list.")
 @click.option("--format", "fmt", type=click.Choice(("csv", "tsv", "json")), default="csv", show_default=True)

@@ -21,10 +21,12 @@ def store(dev_built):
 
 
 def test_api_is_reexported_from_kg():
-    from kg import api, netx
+    from kg import api, netx, stats
 
     assert kg.query_df is api.query_df and kg.collaboration_graph is netx.collaboration_graph
-    assert set(api.__all__) | set(netx.__all__) - {"CHINESE_REGIONS", "EXPORTERS", "institution_countries"} == set(kg.__all__)
+    assert kg.graph_stats is stats.graph_stats
+    assert set(api.__all__) | set(netx.__all__) - {"CHINESE_REGIONS", "EXPORTERS", "institution_countries"} | set(
+        stats.__all__) == set(kg.__all__)
     with pytest.raises(AttributeError):
         kg.no_such_function  # noqa: B018
 

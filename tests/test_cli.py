@@ -38,6 +38,23 @@ def test_acceptance_dev_corpus(dev_built, gold_path):
     assert len(acl) == 7 and set(codes(r.output)) == acl
 
 
+def test_stats_counts_what_the_dev_graph_holds(dev_built, gold_path):
+    r = run("stats", "--format", "json", "--out", dev_built)
+    assert r.exit_code == 0, r.output
+    counts = {row["what"]: row["count"] for row in json.loads(r.output)}
+    gold = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert counts["posts"] == 27 and counts["entries"] == len(gold) == 153
+    assert counts["papers"] == len({g["paper_url"] for g in gold}) == 152  # pw1008: in two posts, one node
+    assert counts["papers with code"] == len({g["paper_url"] for g in gold if g["code"]}) == 70
+    assert counts["papers with a venue"] == len({g["paper_url"] for g in gold if g["venue"]}) == 53
+    assert counts["code repositories"] == len({c for g in gold for c in g["code"]})
+    manifest = json.loads((dev_built / "manifest.json").read_text(encoding="utf-8"))
+    assert counts["facts"] == sum(p["facts"] for p in manifest["posts"]) == 1113
+    assert counts["institutions"] >= 60 and counts["recommenders"] >= 90
+    table = run("stats", "--out", dev_built).output.splitlines()
+    assert table[0].split() == ["what", "count"] and table[2].split() == ["posts", "27"]
+
+
 def test_query_spellings_and_formats(dev_built):
     nips = run("query", "papers", "--venue", "nips 2017", "--format", "csv", "--out", dev_built)
     assert nips.output.splitlines()[0] == "paper,title,venue_label,topics"

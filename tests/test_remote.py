@@ -154,6 +154,9 @@ def test_kg_build_and_query_with_an_endpoint(empty_server, tmp_path):
     remote = runner.invoke(cli, ["query", "venues", "--endpoint", server, "--format", "csv"])
     assert remote.exit_code == 0 and local.exit_code == 0
     assert remote.output == local.output and len(local.output.splitlines()) > 2
+    local = runner.invoke(cli, ["stats", "--out", str(tmp_path), "--format", "csv"])
+    remote = runner.invoke(cli, ["stats", "--endpoint", server, "--format", "csv"])
+    assert remote.exit_code == 0 and remote.output == local.output and "posts,3" in local.output
     # --endpoint given to `kg query` itself applies to the named query after it
     local = runner.invoke(cli, ["query", "papers-with-code", "--out", str(tmp_path), "--venue", "AAAI 2019"])
     remote = runner.invoke(cli, ["query", "--endpoint", server + "/query", "papers-with-code", "--venue", "AAAI 2019"])
