@@ -423,8 +423,10 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 copy_store(tmp / STORE_DIR, out_dir / STORE_DIR)
                 update = store.enter_context(updating_store(tmp / STORE_DIR))
                 update.remove((key, _graph_text(graphs / _graph_file(key))) for key in replaced)
-            # the unchanged posts' manifest lines, made while the worker reads (0.1 s at 10,000 posts)
+            # made while the worker reads: the unchanged posts' manifest lines (0.1 s at 10,000
+            # posts), the gazetteers' entities they name and those the earlier build's posts named
             lines = {key: _manifest_line(r) for key, r in records.items()} if keep_new else {}
+            listed, old_listed = _listed(records.values()), _listed(old.values())
             for result in results:
                 if progress:
                     progress.advance(result.path, result.record.entries if result.record else 0,
@@ -457,7 +459,7 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
             changed = sorted({*changed, *removed})
             # the gazetteer graph describes the gazetteers' entities the posts name: made again
             # (by a worker, which has the gazetteers loaded) when they are others than before
-            listed, old_listed = _listed(records.values()), _listed(old.values())
+            listed |= _listed(records[key] for key in read if key in records)
             described, gazetteer_file = old_described, _graph_file(str(GAZETTEER_GRAPH))
             if listed != old_listed:
                 data, described = pool.call(_describe, sorted(listed)) if listed else (b"", 0)
