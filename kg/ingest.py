@@ -317,17 +317,24 @@ def find_posts(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def _posts_in(folder: Path) -> list[Path]:
-    def fail(err: OSError) -> None:
-        raise InputError(err.filename or str(folder), f"cannot read folder: {err.strerror or err}")
-
-    found = []
-    for root, dirs, names in os.walk(folder, onerror=fail):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found += [
-            os.path.join(root, n) for n in names
-            if not n.startswith(".") and os.path.splitext(n)[1].lower() in POST_SUFFIXES
-        ]
-    return [Path(f) for f in sorted(found) if os.path.isfile(f)]
+    """The post files under ``folder``, hidden ones left out. The directory entries say which are
+    regular files, so only symbolic links cost a stat (10,000 posts: 10,000 calls fewer)."""
+    found: list[str] = []
+    todo = [str(folder)]
+    while todo:
+        current = todo.pop()
+        try:
+            with os.scandir(current) as entries:
+                for e in entries:
+                    if e.name.startswith("."):
+                        continue
+                    if e.is_dir(follow_symlinks=False):  # (as os.walk: a linked folder is not entered)
+                        todo.append(e.path)
+                    elif os.path.splitext(e.name)[1].lower() in POST_SUFFIXES and e.is_file():
+                        found.append(e.path)
+        except OSError as err:
+            raise InputError(err.filename or current, f"cannot read folder: {err.strerror or err}") from None
+    return [Path(f) for f in sorted(found)]
 
 
 def is_duplicate(post: Post, seen: dict[str, str], warnings: list[InputWarning] | None = None) -> bool:

@@ -48,6 +48,17 @@ def test_find_posts_recurses_and_sorts(tmp_path):
     assert found == ["a.txt", "b/1.txt", "b/2.md"]
 
 
+def test_find_posts_takes_linked_posts_but_does_not_enter_linked_folders(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "1.md").write_text("x", encoding="utf-8")
+    (tmp_path / "b" / "loop").symlink_to(tmp_path, target_is_directory=True)  # would never end
+    (tmp_path / "2.md").symlink_to(tmp_path / "b" / "1.md")
+    (tmp_path / "3.md").symlink_to(tmp_path / "nowhere.md")  # a broken link is no post
+    found = [p.relative_to(tmp_path).as_posix() for p in find_posts([tmp_path])]
+    assert found == ["2.md"] or found == ["b/1.md"]  # one file reached twice is read once
+    assert len(find_posts([tmp_path / "b" / "loop" / "b"])) == 1  # a link given by name is followed
+
+
 def test_missing_path_and_empty_folder(tmp_path):
     with pytest.raises(InputError, match="no such file or folder"):
         find_posts([tmp_path / "nope"])
