@@ -19,7 +19,10 @@ from kg.build import build
 from kg.cli import cli
 from kg.errors import InputError, StoreError
 from kg.ingest import sample_paths
+from kg.link import GAZETTEER_GRAPH
 from kg.store import GRAPHS_DIR, MANIFEST_FILE, build_lock, graph_files, open_store
+
+from conftest import FIXTURES
 
 
 def store_quads(out: Path) -> list[str]:
@@ -162,6 +165,25 @@ def test_a_store_updated_in_place_equals_a_clean_build(tmp_path, samples):
     build([samples], clean)
     assert graph_bytes(out) == graph_bytes(clean)
     assert store_quads(out) == store_quads(clean) == dump_quads(out)
+
+
+def test_when_no_post_names_a_gazetteer_entity_the_gazetteer_graph_goes(tmp_path, samples):
+    plain = samples / "010_plain.md"
+    plain.write_text((FIXTURES / "digest-mini.md").read_text(encoding="utf-8").split("**@alice")[0]
+                     + "**@carol 推荐**\n\n本文提出一个新的想法。\n\n论文链接\n\nhttps://www.paperweekly.site/papers/1\n",
+                     encoding="utf-8")
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    build([samples], out)
+    assert "_gazetteer.trig" in graph_bytes(out)
+    for p in samples.iterdir():
+        if p != plain:
+            p.unlink()
+    report = build([samples], out, prune=True)
+    assert report.removed_graphs[-1] == str(GAZETTEER_GRAPH) and len(report.removed_graphs) == 4
+    build([samples], clean)
+    assert sorted(graph_bytes(out)) == ["010-plain.trig"] and graph_bytes(out) == graph_bytes(clean)
+    assert store_quads(out) == store_quads(clean) == dump_quads(out)
+    assert not any(str(GAZETTEER_GRAPH) in q for q in store_quads(out))
 
 
 def test_an_incremental_swap_that_fails_half_way_is_finished_by_the_next_reader(tmp_path, samples, monkeypatch):
