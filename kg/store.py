@@ -2,7 +2,8 @@
 
 An output folder (``outputs/`` by default) holds ``store/`` (a pyoxigraph on-disk store),
 ``graphs/`` (the graph as TriG: one file per post, each a complete TriG document holding the
-post's named graph, so ``cat graphs/*.trig`` is a dump of the whole graph) and
+post's named graph, and ``_gazetteer.trig``, the gazetteer graph, so ``cat graphs/*.trig`` is a
+dump of the whole graph) and
 ``manifest.json`` (what each post contributed, for incremental builds; see kg/build.py). A file
 per post lets a build that changed one post write one small file, where a single dump had to be
 copied whole (0.74 GB at 10,000 posts).
