@@ -368,12 +368,13 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
         old, old_described = _read_manifest(out_dir)
         warnings: list[InputWarning] = []
         given: dict[str, tuple[Path, os.stat_result]] = {}
+        known = {r.path: key for key, r in old.items()}  # (its graph is a function of its name)
         for f in files:
             try:
                 st = f.stat()
             except OSError as err:
                 raise InputError(str(f), f"cannot read: {err.strerror or err}") from None
-            key = str(graph_iri(f.name))
+            key = known.get(str(f)) or str(graph_iri(f.name))
             if key in given:
                 warnings.append(InputWarning(str(f), None, f"has the same file name as {given[key][0]}, "
                                              "so it is the same post; this one replaces it"))
