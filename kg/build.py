@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, Protocol
+from typing import IO, Any, Callable, Iterable, Iterator, Protocol
 
 from pyoxigraph import RdfFormat
 
@@ -211,9 +211,13 @@ class _Workers:
             self.pool = self._pool(self.workers)
         return self.pool.imap(_process, jobs, chunksize=4 if len(jobs) >= _PARALLEL_FROM else 1)
 
-    def call(self, fn, arg):
-        """``fn(arg)`` in a worker (it has the extraction pipeline loaded), or here without ``fork``."""
-        return fn(arg) if self.pool is None else self.pool.apply(fn, (arg,))
+    def submit(self, fn, arg) -> Callable[[], Any]:
+        """Start ``fn(arg)`` in a worker (it has the extraction pipeline loaded), or run it here
+        without ``fork``; return what waits for its result."""
+        if self.pool is None:
+            result = fn(arg)
+            return lambda: result
+        return self.pool.apply_async(fn, (arg,)).get
 
     def close(self) -> None:
         if self.pool is not None:
@@ -458,15 +462,11 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 first_of.setdefault(r.sha256, r.path)
             removed = [k for k in old if k not in records]
             changed = sorted({*changed, *removed})
-            # the gazetteer graph describes the gazetteers' entities the posts name: made again
-            # (by a worker, which has the gazetteers loaded) when they are others than before
+            # the gazetteer graph describes the gazetteers' entities the posts name: made again when
+            # they are others than before, by a worker (it has the gazetteers loaded)
             listed |= _listed(records[key] for key in read if key in records)
-            described, gazetteer_file = old_described, _graph_file(str(GAZETTEER_GRAPH))
-            if listed != old_listed:
-                data, described = pool.call(_describe, sorted(listed)) if listed else (b"", 0)
-                if listed:
-                    (new_files / gazetteer_file).write_bytes(data)
-            pool.close()  # the workers end before the store is written
+            relisted = listed != old_listed
+            describing = pool.submit(_describe, sorted(listed)) if relisted and listed else None
             if old and not changed:  # the posts read gave the graphs they had (or could not be read)
                 store.close()
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -474,32 +474,42 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 return _report(ordered, old_described, len(read), len(given) - len(read) - len(skipped), [],
                                0 if prune else len(kept), skipped, warnings, out_dir, start)
             ordered = [records[k] for k in sorted(records)]
-            manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, described, lines)
             dropped = [str(GAZETTEER_GRAPH)] if old_listed and not listed else []
             if removed or dropped:
                 (tmp / REMOVED_FILE).write_text("".join(_graph_file(k) + "\n" for k in (*removed, *dropped)),
                                                 encoding="utf-8")
             fresh = {*changed} if old else {*records}
+            gazetteer_file = _graph_file(str(GAZETTEER_GRAPH))
 
             def where(r: PostRecord) -> Path:
                 return (new_files if r.graph in fresh else graphs) / _graph_file(r.graph)
 
+            def gazetteer_graph() -> tuple[bytes, int]:
+                """The gazetteer graph's new TriG (its file written) and its number of triples, or
+                the earlier build's number; then the workers end (before the store is loaded)."""
+                data, described = describing() if describing else (b"", 0 if relisted else old_described)
+                if data:
+                    (new_files / gazetteer_file).write_bytes(data)
+                pool.close()
+                return data, described
+
             if not keep_new or len(changed) > _REBUILD_SHARE * len(ordered):
                 store.close()
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
+                _, described = gazetteer_graph()
+                manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, described, lines)
                 files = [(where(r), r.triples) for r in ordered]
                 if listed:
-                    files.append(((new_files if listed != old_listed else graphs) / gazetteer_file, described))
+                    files.append(((new_files if relisted else graphs) / gazetteer_file, described))
                 load_new_store(tmp / STORE_DIR, new_files, _load_parts(files))
             else:
-                new_graphs = [(key, _graph_text(where(records[key]))) for key in sorted({*replaced, *changed})
-                              if key in records]
-                if listed != old_listed:
-                    if old_listed:
-                        update.remove([(str(GAZETTEER_GRAPH), _graph_text(graphs / gazetteer_file))])
-                    if listed:
-                        new_graphs.append((str(GAZETTEER_GRAPH), _graph_text(new_files / gazetteer_file)))
-                update.add(new_graphs)
+                update.add((key, _graph_text(where(records[key]))) for key in sorted({*replaced, *changed})
+                           if key in records)  # (while the worker makes the gazetteer graph)
+                data, described = gazetteer_graph()
+                manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, described, lines)
+                if relisted:
+                    update.replace(str(GAZETTEER_GRAPH), _graph_text(graphs / gazetteer_file) if old_listed else b"",
+                                   data)
                 store.close()
             manifest.result()
         except BaseException:

@@ -286,9 +286,9 @@ def copy_store(path: Path, base: Path) -> None:
 class StoreUpdate:
     """Replaces some posts' graphs in a store (a :func:`copy_store`) in two steps, so that the
     first can run while the posts are still being read: :meth:`remove` their old graphs, then
-    :meth:`add` their new ones. The default graph (the merge) stays exact: a triple of an old
-    graph leaves it when no other graph has it, and comes back if a new graph has it. Open it
-    with :func:`updating_store`."""
+    :meth:`add` their new ones; or :meth:`replace` one graph by what differs. The default graph
+    (the merge) stays exact: a triple of an old graph leaves it when no other graph has it, and
+    comes back if a new graph has it. Open it with :func:`updating_store`."""
 
     def __init__(self, store: Store, path: Path) -> None:
         self._store, self._path = store, path
@@ -299,10 +299,8 @@ class StoreUpdate:
             triples = set()
             for graph, trig in graphs:
                 self._store.remove_graph(NamedNode(graph))
-                triples.update((q.subject, q.predicate, q.object) for q in parse(trig, RdfFormat.TRIG))
-            for t in triples:
-                if all(isinstance(other.graph_name, DefaultGraph) for other in self._store.quads_for_pattern(*t)):
-                    self._store.remove(Quad(*t, DefaultGraph()))
+                triples.update(_triples(trig))
+            self._unmerge(triples)
             self._store.flush()  # (written now, while the posts are read)
 
     def add(self, graphs: Iterable[tuple[str, bytes]]) -> None:
@@ -313,6 +311,30 @@ class StoreUpdate:
             # bulk: written straight to the store's files, with nothing left to flush after; a
             # build that fails throws the copy away
             self._store.bulk_extend([*quads, *merged])
+
+    def replace(self, graph: str, old: bytes, new: bytes) -> None:
+        """Replace a named graph's ``old`` TriG (empty: there was none) with ``new`` (empty: it
+        goes), writing only the triples that differ: few, when a graph changes little."""
+        with _errors(self._path, graph):
+            before, after = _triples(old), _triples(new)
+            name, gone, added = NamedNode(graph), before - after, after - before
+            if after:
+                for t in gone:
+                    self._store.remove(Quad(*t, name))
+            else:
+                self._store.remove_graph(name)
+            self._unmerge(gone)
+            self._store.extend([*(Quad(*t, name) for t in added), *(Quad(*t, DefaultGraph()) for t in added)])
+
+    def _unmerge(self, triples: Iterable[tuple]) -> None:
+        """Remove from the merge the ``triples`` that no named graph holds any more."""
+        for t in triples:
+            if all(isinstance(other.graph_name, DefaultGraph) for other in self._store.quads_for_pattern(*t)):
+                self._store.remove(Quad(*t, DefaultGraph()))
+
+
+def _triples(trig: bytes) -> set[tuple]:
+    return {(q.subject, q.predicate, q.object) for q in parse(trig, RdfFormat.TRIG)}
 
 
 @contextmanager

@@ -186,6 +186,16 @@ def test_when_no_post_names_a_gazetteer_entity_the_gazetteer_graph_goes(tmp_path
     assert not any(str(GAZETTEER_GRAPH) in q for q in store_quads(out))
 
 
+def test_without_fork_posts_are_read_in_the_build_process(tmp_path, samples, monkeypatch):
+    import kg.build
+
+    build([samples], tmp_path / "forked")
+    monkeypatch.setattr(kg.build.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    build([samples], tmp_path / "here")
+    assert graph_bytes(tmp_path / "here") == graph_bytes(tmp_path / "forked")
+    assert "_gazetteer.trig" in graph_bytes(tmp_path / "here")
+
+
 def test_an_incremental_swap_that_fails_half_way_is_finished_by_the_next_reader(tmp_path, samples, monkeypatch):
     import kg.store
 
