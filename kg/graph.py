@@ -176,11 +176,13 @@ def _paper_triples(g: set[Triple], post: Post, entry: Entry) -> URIRef:
     return paper
 
 
-def _entity_triples(g: set[Triple], listed: set[Entity], ent: Entity) -> URIRef:
+def _entity_triples(g: set[Triple], listed: dict[tuple[str, str], Entity], ent: Entity) -> URIRef:
     """Describe an extracted entity (see :func:`_entity_description`) in ``g``, or, when it is one
-    of the gazetteers', add it to ``listed``: the gazetteer graph describes those."""
-    if gazetteer().get(ent.type, ent.id) == ent:
-        listed.add(ent)
+    of the gazetteers', add it to ``listed`` (by type and id): the gazetteer graph describes those."""
+    key = (ent.type, ent.id)  # (an Entity's hash and == go through all its fields)
+    known = listed.get(key) or gazetteer().get(*key)
+    if known is ent or (known is not None and known == ent):
+        listed[key] = ent
     else:
         g.update(_entity_description(ent))
     return ent.iri
@@ -227,7 +229,7 @@ def _entity_description(ent: Entity) -> frozenset[Triple]:
     return frozenset(g)
 
 
-def _fact_triples(g: set[Triple], listed: set[Entity], post: Post, entry: Entry, paper: URIRef,
+def _fact_triples(g: set[Triple], listed: dict[tuple[str, str], Entity], post: Post, entry: Entry, paper: URIRef,
                   mentions: Sequence[Mention]) -> None:
     """The facts the mentions of an entry support, each with the evidence of its best mention
     (the surest, then the first): one quote per fact and entry, however often it is named."""
@@ -287,7 +289,7 @@ def _confidence(c: float) -> Literal:
     return Literal(Decimal(f"{c:.2f}"), datatype=XSD.decimal)
 
 
-def _entry_triples(g: set[Triple], listed: set[Entity], post: Post, entry: Entry) -> None:
+def _entry_triples(g: set[Triple], listed: dict[tuple[str, str], Entity], post: Post, entry: Entry) -> None:
     node = entry_iri(post.name, entry.position)
     paper = _paper_triples(g, post, entry)
     g.add((node, RDF.type, KG.Entry))
@@ -324,11 +326,11 @@ def post_triples(post: Post, entries: Sequence[Entry]) -> tuple[set[Triple], set
     (6, set())
     """
     g: set[Triple] = set()
-    listed: set[Entity] = set()
+    listed: dict[tuple[str, str], Entity] = {}
     _post_triples(g, post)
     for entry in entries:
         _entry_triples(g, listed, post, entry)
-    return g, listed
+    return g, set(listed.values())
 
 
 def gazetteer_triples(entities: Iterable[Entity]) -> set[Triple]:
