@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Protocol
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 from pyoxigraph import RdfFormat
 
@@ -50,6 +50,9 @@ from kg.store import (
     CHANGED_DIR, GRAPHS_DIR, MANIFEST_FILE, REMOVED_FILE, STORE_DIR, build_lock, commit, copy_store, forget_locks,
     load_new_store, staging, updating_store, write_atomic,
 )
+
+if TYPE_CHECKING:
+    from rdflib import URIRef
 
 __all__ = ["BuildReport", "PostRecord", "build", "fingerprint"]
 
@@ -125,7 +128,7 @@ def _graph_file(graph: str) -> str:
 
 def _process(job: _Job) -> _Result:
     """Read, parse and extract one post; write its graph file (runs in a worker)."""
-    from kg.graph import OA, graph_chunk, post_triples
+    from kg.graph import OA, post_triples
     from kg.parse import parse_post
 
     warnings: list[InputWarning] = []
@@ -142,7 +145,7 @@ def _process(job: _Job) -> _Result:
         facts=sum(1 for _, p, _ in triples if str.__eq__(p, OA.hasBody)), triples=len(triples),
         listed=" ".join(sorted(f"{e.type}:{e.id}" for e in listed)),
     )
-    data = _header() + graph_chunk(graph, triples).encode("utf-8")
+    data = _graph_data(graph, triples)
     if job.old and _read(Path(job.old)) == data:
         return _Result(job.path, record, False, tuple(warnings))
     with open(Path(job.to) / _graph_file(str(graph)), "wb") as f:
@@ -154,12 +157,19 @@ def _describe(listed: list[str]) -> tuple[bytes, int]:
     """The gazetteer graph's file, describing the gazetteers' entities ``listed`` ("type:id"), and
     its number of triples (runs in a worker: it has the gazetteers loaded)."""
     from kg.gazetteer import gazetteer
-    from kg.graph import gazetteer_triples, graph_chunk
+    from kg.graph import gazetteer_triples
 
     # (every key is there: the gazetteers are part of the fingerprint of the build that wrote it)
     entities = [e for key in listed if (e := gazetteer().get(*key.split(":", 1))) is not None]
     triples = gazetteer_triples(entities)
-    return _header() + graph_chunk(GAZETTEER_GRAPH, triples).encode("utf-8"), len(triples)
+    return _graph_data(GAZETTEER_GRAPH, triples), len(triples)
+
+
+def _graph_data(graph: URIRef, triples: Iterable[tuple]) -> bytes:
+    """A graph file: one named graph as a complete TriG document."""
+    from kg.graph import graph_chunk
+
+    return _header() + graph_chunk(graph, triples).encode("utf-8")
 
 
 def _listed(records: Iterable[PostRecord]) -> set[str]:
@@ -474,22 +484,23 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 return _report(ordered, old_described, len(read), len(given) - len(read) - len(skipped), [],
                                0 if prune else len(kept), skipped, warnings, out_dir, start)
             ordered = [records[k] for k in sorted(records)]
-            dropped = [str(GAZETTEER_GRAPH)] if old_listed and not listed else []
+            gazetteer = str(GAZETTEER_GRAPH)
+            dropped = [gazetteer] if old_listed and not listed else []  # (no post names one)
             if removed or dropped:
                 (tmp / REMOVED_FILE).write_text("".join(_graph_file(k) + "\n" for k in (*removed, *dropped)),
                                                 encoding="utf-8")
-            fresh = {*changed} if old else {*records}
-            gazetteer_file = _graph_file(str(GAZETTEER_GRAPH))
+            fresh = {*(changed if old else records), *([gazetteer] if relisted else [])}
 
-            def where(r: PostRecord) -> Path:
-                return (new_files if r.graph in fresh else graphs) / _graph_file(r.graph)
+            def where(graph: str) -> Path:
+                """Where the graph file of ``graph`` is: written by this build, or by an earlier one."""
+                return (new_files if graph in fresh else graphs) / _graph_file(graph)
 
             def gazetteer_graph() -> tuple[bytes, int]:
                 """The gazetteer graph's new TriG (its file written) and its number of triples, or
                 the earlier build's number; then the workers end (before the store is loaded)."""
                 data, described = describing() if describing else (b"", 0 if relisted else old_described)
                 if data:
-                    (new_files / gazetteer_file).write_bytes(data)
+                    where(gazetteer).write_bytes(data)
                 pool.close()
                 return data, described
 
@@ -498,17 +509,17 @@ def build(paths: Iterable[str | Path], out_dir: Path, *, prune: bool = False, wo
                 shutil.rmtree(tmp / STORE_DIR, ignore_errors=True)
                 _, described = gazetteer_graph()
                 manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, described, lines)
-                files = [(where(r), r.triples) for r in ordered]
+                files = [(where(r.graph), r.triples) for r in ordered]
                 if listed:
-                    files.append(((new_files if relisted else graphs) / gazetteer_file, described))
+                    files.append((where(gazetteer), described))
                 load_new_store(tmp / STORE_DIR, new_files, _load_parts(files))
             else:
-                update.add((key, _graph_text(where(records[key]))) for key in sorted({*replaced, *changed})
+                update.add((key, _graph_text(where(key))) for key in sorted({*replaced, *changed})
                            if key in records)  # (while the worker makes the gazetteer graph)
                 data, described = gazetteer_graph()
                 manifest = background.submit(_write_manifest, tmp / MANIFEST_FILE, ordered, described, lines)
                 if relisted:
-                    update.replace(str(GAZETTEER_GRAPH), _graph_text(graphs / gazetteer_file) if old_listed else b"",
+                    update.replace(gazetteer, _graph_text(graphs / _graph_file(gazetteer)) if old_listed else b"",
                                    data)
                 store.close()
             manifest.result()

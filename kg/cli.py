@@ -155,7 +155,7 @@ def build(paths: tuple[Path, ...], samples: bool, out: Path, prune: bool, jobs: 
     """Build the graph of the posts in PATHS (files or folders, searched recursively).
 
     Writes OUT/store (embedded Oxigraph), OUT/graphs/ (a TriG file per post, holding its
-    named graph) and OUT/manifest.json. A second build reads only the posts that changed and replaces their
+    named graph, and one for the gazetteer graph) and OUT/manifest.json. A second build reads only the posts that changed and replaces their
     graphs; the result is the same as a clean build. A post that cannot be read is skipped
     with a warning; nothing in OUT changes until the new graph is complete.
 

@@ -129,7 +129,8 @@ def _put(target: Endpoint, where: str, triples: Iterable[ox.Triple]) -> None:
 
 def load_dump(out_dir: Path, target: Endpoint, removed: Iterable[str] = ()) -> LoadReport:
     """Load the graph built in ``out_dir`` (its files in ``graphs/``) into the server, one ``PUT``
-    per post's graph, after deleting the ``removed`` posts' graphs there (``kg build --prune``)."""
+    per named graph (each post's, the gazetteer graph), after deleting the ``removed`` graphs there
+    (``kg build --prune``)."""
     from kg.store import graph_files
 
     gone = 0

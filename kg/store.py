@@ -415,7 +415,8 @@ def _recover_if_idle(out_dir: Path) -> None:
 
 
 def graph_files(out_dir: Path = DEFAULT_OUT) -> list[Path]:
-    """The TriG files that hold the graph built in ``out_dir`` (one per post), in name order;
+    """The TriG files that hold the graph built in ``out_dir`` (one per post, and the gazetteer
+    graph's), in name order;
     :class:`StoreError` when there is no built graph there.
 
     >>> out = Path(tempfile.mkdtemp()); _ = write_outputs(b"<urn:g> { <urn:a> <urn:b> <urn:c> . }", out)
@@ -432,7 +433,7 @@ def graph_files(out_dir: Path = DEFAULT_OUT) -> list[Path]:
 def load_memory(out_dir: Path = DEFAULT_OUT) -> "Dataset":
     """The graph built in ``out_dir`` as an rdflib in-memory dataset (its graph files parsed).
 
-    Its default graph is the union of the posts' graphs, as in the store; queries run on it
+    Its default graph is the union of the named graphs, as in the store; queries run on it
     give the same answers, many times slower (see tests/bench/).
 
     >>> out = Path(tempfile.mkdtemp()); _ = write_outputs(b"<urn:g> { <urn:a> <urn:b> <urn:c> . }", out)
